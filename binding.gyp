@@ -1,0 +1,97 @@
+{
+  # CPU addon. One .node target (gnn_kernels); the AVX2 and AVX-512 kernels are compiled in their
+  # own static libraries with their own -m flags and chosen at run time (native/kernels/cpu_features.cc),
+  # so the binary runs on any x86-64 CPU. Never -march=native.
+  "variables": {
+    "gnn_version%": "<!(node -p \"require('./package.json').version\")",
+    "gnn_sanitize%": "0",
+    "gnn_common_cflags": ["-fvisibility=hidden", "-fno-strict-aliasing", "-fPIC", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+    "gnn_avx2_flags": ["-mavx2", "-mfma"],
+    "gnn_avx512_flags": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-Wno-maybe-uninitialized"]
+  },
+  "target_defaults": {
+    "cflags_cc": ["-std=c++17", "<@(gnn_common_cflags)"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
+    "defines": [
+      "NAPI_VERSION=9",
+      "NODE_ADDON_API_DISABLE_DEPRECATED",
+      "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
+      "GNN_VERSION=\"<(gnn_version)\""
+    ],
+    "conditions": [
+      ["gnn_sanitize==1", {
+        "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined", "-O1", "-g"],
+        "ldflags": ["-fsanitize=address,undefined"]
+      }]
+    ]
+  },
+  "targets": [
+    {
+      "target_name": "gnn_kernels_avx2",
+      "type": "none",
+      "conditions": [
+        ["target_arch=='x64'", {
+          "type": "static_library",
+          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc"],
+          "cflags_cc": ["<@(gnn_avx2_flags)"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx2_flags)"] }
+        }]
+      ]
+    },
+    {
+      "target_name": "gnn_kernels_avx512",
+      "type": "none",
+      "conditions": [
+        ["target_arch=='x64'", {
+          "type": "static_library",
+          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc"],
+          "cflags_cc": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"] }
+        }]
+      ]
+    },
+    {
+      "target_name": "gnn_kernels",
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+        "gnn_kernels_avx2",
+        "gnn_kernels_avx512"
+      ],
+      "sources": [
+        "native/addon.cc",
+        "native/binding/args.cc",
+        "native/binding/backend_binding.cc",
+        "native/binding/errors.cc",
+        "native/binding/graph_binding.cc",
+        "native/binding/spmm_binding.cc",
+        "native/kernels/bandwidth.cc",
+        "native/kernels/baseline_spmm.cc",
+        "native/kernels/cpu_features.cc",
+        "native/kernels/finite_scan.cc",
+        "native/kernels/graph_build.cc",
+        "native/kernels/graph_transform.cc",
+        "native/kernels/spmm.cc",
+        "native/kernels/spmm_scalar.cc",
+        "native/kernels/thread_pool.cc"
+      ],
+      "defines": [
+        "GNN_BUILD_FLAGS=\"node-gyp, C++17, <(target_arch), SIMD kernels: scalar + AVX2/FMA + AVX-512 chosen at run time, sanitize=<(gnn_sanitize)\""
+      ],
+      "conditions": [
+        ["target_arch=='x64'", { "defines": ["GNN_X86_KERNELS=1"] }],
+        ["OS=='linux'", { "ldflags": ["-Wl,-z,nodelete", "-pthread"] }],
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+            "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",
+            "MACOSX_DEPLOYMENT_TARGET": "11.0"
+          }
+        }],
+        ["OS=='win'", {
+          "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/std:c++17"], "ExceptionHandling": 1 } }
+        }]
+      ]
+    }
+  ]
+}

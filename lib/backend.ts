@@ -1,0 +1,142 @@
+/**
+ * Which native backend is running and the process-wide settings of the CPU kernels.
+ */
+import { invalidArgValue, outOfRange } from './errors';
+import { loadNative, native } from './native';
+
+export type SimdLevel = 'scalar' | 'avx2' | 'avx512';
+
+export interface BackendInfo {
+  /** Always 'cpu' in this build; the CUDA backend reports 'cuda'. */
+  backend: 'cpu';
+  /** Path of the loaded `.node` file. */
+  binaryPath: string;
+  /** Package version compiled into the addon. */
+  version: string;
+  /** Node-API version the addon targets. */
+  napiVersion: number;
+  /** SIMD level the kernels use now. */
+  simd: SimdLevel;
+  /** Widest SIMD level this CPU supports. */
+  simdDetected: SimdLevel;
+  /** AVX-512 VNNI present (used by int8 kernels). */
+  vnni: boolean;
+  /** Threads the kernels use. */
+  threads: number;
+  /** Physical cores available to this process. */
+  physicalCores: number;
+  /** How the addon was built. */
+  buildFlags: string;
+  compiler: string;
+  /** Why there is no GPU backend. */
+  cuda: { available: false; reason: string };
+}
+
+let envApplied = false;
+
+/** Applies GNN_KERNELS_NUM_THREADS / GNN_KERNELS_SIMD once, warning about values it cannot use. */
+function applyEnvironment(): void {
+  if (envApplied) return;
+  envApplied = true;
+  const threads = process.env.GNN_KERNELS_NUM_THREADS;
+  if (threads !== undefined && threads !== '') {
+    const n = Number(threads);
+    if (!Number.isInteger(n) || n < 1 || n > 4096) {
+      process.emitWarning(`GNN_KERNELS_NUM_THREADS=${threads} is not an integer in [1, 4096]; ignored`, {
+        code: 'GNN_KERNELS_INVALID_ENV',
+      });
+    } else {
+      native().setNumThreads(n);
+    }
+  }
+  const simd = process.env.GNN_KERNELS_SIMD;
+  if (simd !== undefined && simd !== '') {
+    if (simd !== 'scalar' && simd !== 'avx2' && simd !== 'avx512') {
+      process.emitWarning(`GNN_KERNELS_SIMD=${simd} is not one of scalar, avx2, avx512; ignored`, {
+        code: 'GNN_KERNELS_INVALID_ENV',
+      });
+    } else {
+      native().setSimdLevel(simd);
+    }
+  }
+}
+
+/** The addon with the environment applied; every op goes through this. @internal */
+export function addon(): ReturnType<typeof native> {
+  if (!envApplied) applyEnvironment();
+  return native();
+}
+
+/** Reports the loaded backend: binary, SIMD level, threads, build flags. */
+export function backendInfo(): BackendInfo {
+  const a = addon();
+  const info = a.backendInfo();
+  return {
+    backend: 'cpu',
+    binaryPath: loadNative().path,
+    version: info.version,
+    napiVersion: 9,
+    simd: info.simd,
+    simdDetected: info.simdDetected,
+    vnni: info.vnni,
+    threads: info.threads,
+    physicalCores: info.physicalCores,
+    buildFlags: info.buildFlags,
+    compiler: info.compiler,
+    cuda: { available: false, reason: 'this is the CPU build (build the CUDA addon with `npm run build:cuda`)' },
+  };
+}
+
+/**
+ * Sets the number of threads the CPU kernels use, for the whole process (all worker_threads
+ * share one pool). Defaults to the physical cores, or GNN_KERNELS_NUM_THREADS. Results do not
+ * depend on it. Returns the value now in effect.
+ */
+export function setNumThreads(n: number): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 4096) {
+    throw outOfRange('n', 'an integer in [1, 4096]', n);
+  }
+  return addon().setNumThreads(n);
+}
+
+/** The number of threads the CPU kernels use. */
+export function getNumThreads(): number {
+  return addon().getNumThreads();
+}
+
+/**
+ * Lowers (or restores) the SIMD level the kernels use, process-wide; clamped to what the CPU
+ * supports. Meant for tests and benchmarks of each code path. Returns the level now in effect.
+ */
+export function setSimdLevel(level: SimdLevel): SimdLevel {
+  if (level !== 'scalar' && level !== 'avx2' && level !== 'avx512') {
+    throw invalidArgValue('level', "'scalar', 'avx2' or 'avx512'", level);
+  }
+  return addon().setSimdLevel(level);
+}
+
+export interface BandwidthOptions {
+  /** Bytes per array (three arrays are used); default 256 MiB. */
+  bytes?: number;
+  /** Threads; default getNumThreads(). */
+  threads?: number;
+  /** Timed repeats (best is reported); default 5. */
+  repeats?: number;
+}
+
+export interface Bandwidth {
+  /** STREAM copy, GB/s (8 bytes counted per element). */
+  copy: number;
+  /** STREAM triad, GB/s (12 bytes counted per element). */
+  triad: number;
+  threads: number;
+  bytesPerArray: number;
+}
+
+/** Measures this machine's memory bandwidth (STREAM copy and triad) in the addon. Blocks for ~1 s. */
+export function measureMemoryBandwidth(options: BandwidthOptions = {}): Bandwidth {
+  const bytes = options.bytes ?? 256 * 1024 * 1024;
+  const threads = options.threads ?? getNumThreads();
+  const repeats = options.repeats ?? 5;
+  return addon().measureBandwidth(bytes, threads, repeats);
+}

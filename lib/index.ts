@@ -1,0 +1,21 @@
+/**
+ * gnn-kernels: fast graph-neural-network inference for Node.js.
+ * This file is the public surface and nothing else.
+ */
+export { Graph } from './graph';
+export type { EdgeReduce, EdgeWeightInput, FromCOOOptions, FromCSROptions, FromEdgeIndexOptions, GcnNormOptions, IndptrArray } from './graph';
+export { Tensor, dtypeOf } from './tensor';
+export type { DType, DTypeArrays, DTypeOfArray, Device, SupportedTypedArray, TypedArrayFor } from './tensor';
+export * as ops from './ops/index';
+export type { Reduce, SpmmOptions } from './ops/index';
+export { spmm, spmmSync, setConcurrency, queueStats } from './ops/index';
+export { backendInfo, getNumThreads, measureMemoryBandwidth, setNumThreads, setSimdLevel } from './backend';
+export type { Bandwidth, BandwidthOptions, BackendInfo, SimdLevel } from './backend';
+export { GnnError } from './errors';
+export type { ArgErrorCode, ErrorCode, GnnErrorCode } from './errors';
+export * as generators from './generators/index';
+export { Random, randomValues, rmat, rmatEdgeIndex, stochasticBlockModel, uniformRandomGraph } from './generators/index';
+export type { RmatOptions, SbmOptions, SbmResult, UniformGraphOptions } from './generators/index';
+export * as io from './io/index';
+export { loadPlanetoid } from './io/index';
+export type { PlanetoidDataset } from './io/index';

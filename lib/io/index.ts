@@ -1,0 +1,2 @@
+export { loadPlanetoid } from './planetoid';
+export type { PlanetoidDataset } from './planetoid';

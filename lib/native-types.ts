@@ -1,0 +1,89 @@
+/**
+ * The shape of the raw addon (native/addon.cc), typed once. Internal: the public API wraps every
+ * function with argument checks and error mapping.
+ * @internal
+ */
+
+/** What the native side receives for a graph: the Graph's private, validated arrays. */
+export interface NativeGraph {
+  readonly indptr: Int32Array | BigInt64Array;
+  readonly indices: Int32Array;
+  readonly edgeIds: Int32Array | null;
+  readonly weights: Float32Array | null;
+  readonly numCols: number;
+}
+
+/** Arrays of a graph built or transformed natively. */
+export interface NativeGraphArrays {
+  indptr: Int32Array | BigInt64Array;
+  indices: Int32Array;
+  edgeIds: Int32Array | null;
+  weights: Float32Array | null;
+}
+
+export interface NativeBackendInfo {
+  version: string;
+  simd: 'scalar' | 'avx2' | 'avx512';
+  simdDetected: 'scalar' | 'avx2' | 'avx512';
+  vnni: boolean;
+  threads: number;
+  physicalCores: number;
+  buildFlags: string;
+  compiler: string;
+  cuda: boolean;
+}
+
+/** Reducer codes shared with native/kernels/spmm.h (enum Reduce). */
+export const REDUCE_CODES = { sum: 0, mean: 1, max: 2, min: 3 } as const;
+export type ReduceCode = (typeof REDUCE_CODES)[keyof typeof REDUCE_CODES];
+
+export interface NativeAddon {
+  csrFromEdgeIndex(
+    src: Int32Array,
+    dst: Int32Array,
+    numNodes: number,
+    weights: Float32Array | null,
+  ): NativeGraphArrays & { numNodes: number };
+  validateCsr(
+    indptr: Int32Array | BigInt64Array,
+    indices: Int32Array,
+    numSrcNodes: number,
+    weights: Float32Array | null,
+  ): void;
+  removeSelfLoops(graph: NativeGraph): NativeGraphArrays;
+  addSelfLoops(graph: NativeGraph, fillValue: number, weighted: boolean): NativeGraphArrays;
+  gcnNorm(graph: NativeGraph): Float32Array;
+  toUndirected(graph: NativeGraph, reduce: ReduceCode): NativeGraphArrays;
+  degrees(graph: NativeGraph, which: 0 | 1): Int32Array;
+  spmmSync(
+    graph: NativeGraph,
+    x: Float32Array,
+    width: number,
+    weights: Float32Array | null,
+    weightIds: Int32Array | null,
+    heads: number,
+    out: Float32Array,
+    reduce: ReduceCode,
+  ): Float32Array;
+  spmmAsync(
+    graph: NativeGraph,
+    x: Float32Array,
+    width: number,
+    weights: Float32Array | null,
+    weightIds: Int32Array | null,
+    heads: number,
+    out: Float32Array,
+    reduce: ReduceCode,
+  ): Promise<Float32Array>;
+  baselineSpmmSync(graph: NativeGraph, x: Float32Array, width: number, out: Float32Array, reduce: ReduceCode): Float32Array;
+  backendInfo(): NativeBackendInfo;
+  setNumThreads(n: number): number;
+  getNumThreads(): number;
+  setSimdLevel(level: string): 'scalar' | 'avx2' | 'avx512';
+  alignmentOf(buffer: ArrayBuffer): number;
+  measureBandwidth(
+    bytesPerArray: number,
+    threads: number,
+    repeats: number,
+  ): { copy: number; triad: number; threads: number; bytesPerArray: number };
+}

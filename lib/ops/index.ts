@@ -1,0 +1,4 @@
+/** The ops: each as `op()` (a Promise, off the event loop) and `opSync()`. */
+export { spmm, spmmSync } from './spmm';
+export type { Reduce, SpmmOptions } from './spmm';
+export { setConcurrency, queueStats } from './queue';

@@ -1,0 +1,110 @@
+/**
+ * spmm: sparse (graph) x dense (features) with a reducer.
+ *   out[v] = reduce over in-edges (u -> v, e) of message(x[u], w[e])
+ * message is copy_u without weights, u_mul_e with them; reduce is sum, mean, max or min. Rows
+ * with no in-edges give 0 for every reducer. NaN propagates through every reducer.
+ */
+import { addon } from '../backend';
+import { GnnError, invalidArgType, invalidArgValue } from '../errors';
+import { Graph, graphHandle } from '../graph';
+import type { NativeGraph, ReduceCode } from '../native-types';
+import { REDUCE_CODES } from '../native-types';
+import { Tensor, checkTensor } from '../tensor';
+import { checkNotDetached, checkOptions } from '../validate';
+import { callAsync, callSync, outputTensor } from './common';
+
+export type Reduce = 'sum' | 'mean' | 'max' | 'min';
+
+export interface SpmmOptions {
+  /** Reducer over each node's in-edges; default 'sum'. */
+  reduce?: Reduce;
+  /**
+   * Per-edge weights: absent (plain aggregation), 'graph' (the graph's own edge weights), or a
+   * float32 Tensor [E] or [E, H] (a Float32Array is taken as [E]) in the caller's edge order.
+   * With H heads, x is [N, H·F] and head h's weight scales columns h·F … h·F+F−1.
+   */
+  weights?: 'graph' | Tensor<'float32'> | Float32Array;
+  /** Output to write into (float32, shape [numNodes, F]); reused buffers avoid page faults. */
+  out?: Tensor<'float32'>;
+}
+
+const OPTION_KEYS = ['reduce', 'weights', 'out'] as const;
+
+interface SpmmCall {
+  graph: NativeGraph;
+  x: Float32Array;
+  width: number;
+  weights: Float32Array | null;
+  weightIds: Int32Array | null;
+  heads: number;
+  out: Tensor<'float32'>;
+  reduce: ReduceCode;
+}
+
+function prepare(graph: Graph, x: Tensor<'float32'>, options: SpmmOptions | undefined, where: string): SpmmCall {
+  const opts = checkOptions(options, where, OPTION_KEYS);
+  const handle = graphHandle(graph);
+  const xt = checkTensor('x', x, 'float32', [1, 2]);
+  const width = xt.rank === 2 ? xt.shape[1] : 1;
+  if (xt.shape[0] !== graph.numSrcNodes) {
+    throw new GnnError(
+      'ERR_GNN_SHAPE_MISMATCH',
+      `x: expected ${graph.numSrcNodes} rows (one per source node of the graph), got shape [${xt.shape.join(', ')}]`,
+    );
+  }
+  const reduceName = opts.reduce ?? 'sum';
+  if (typeof reduceName !== 'string' || !Object.prototype.hasOwnProperty.call(REDUCE_CODES, reduceName)) {
+    throw invalidArgValue('reduce', "'sum', 'mean', 'max' or 'min'", reduceName);
+  }
+  let weights: Float32Array | null = null;
+  let weightIds: Int32Array | null = null;
+  let heads = 1;
+  const w = opts.weights;
+  if (w === 'graph') {
+    weights = handle.weights;
+    if (weights === null) throw invalidArgValue('weights', "'graph' only for a graph with edge weights", w);
+  } else if (w instanceof Tensor || w instanceof Float32Array) {
+    const wt = w instanceof Tensor ? checkTensor('weights', w, 'float32', [1, 2]) : null;
+    if (wt === null) checkNotDetached('weights', w as Float32Array);
+    const shape = wt === null ? [(w as Float32Array).length] : wt.shape;
+    if (shape[0] !== graph.numEdges) {
+      throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `weights: expected ${graph.numEdges} rows (one per edge), got shape [${shape.join(', ')}]`);
+    }
+    heads = shape.length === 2 ? shape[1] : 1;
+    if (heads < 1 || width % heads !== 0) {
+      throw new GnnError(
+        'ERR_GNN_SHAPE_MISMATCH',
+        `x: expected a width divisible by the ${heads} heads of weights [${shape.join(', ')}], got shape [${xt.shape.join(', ')}]`,
+      );
+    }
+    weights = wt === null ? (w as Float32Array) : wt.data;
+    weightIds = handle.edgeIds;
+  } else if (w !== undefined) {
+    throw invalidArgType('weights', "'graph', a float32 Tensor [E] or [E, H], or a Float32Array", w);
+  }
+  const outShape = xt.rank === 2 ? [graph.numNodes, width] : [graph.numNodes];
+  const out = outputTensor(opts.out, outShape, [xt.data, weights]);
+  return { graph: handle, x: xt.data, width, weights, weightIds, heads, out, reduce: REDUCE_CODES[reduceName as Reduce] };
+}
+
+/** SpMM on the calling thread (and the native pool). */
+export function spmmSync(graph: Graph, x: Tensor<'float32'>, options?: SpmmOptions): Tensor<'float32'> {
+  const c = prepare(graph, x, options, 'spmmSync');
+  callSync(() => addon().spmmSync(c.graph, c.x, c.width, c.weights, c.weightIds, c.heads, c.out.data, c.reduce));
+  return c.out;
+}
+
+/**
+ * SpMM off the event loop. Inputs are used in place (zero-copy) and must not be modified or
+ * transferred until the promise settles.
+ */
+export function spmm(graph: Graph, x: Tensor<'float32'>, options?: SpmmOptions): Promise<Tensor<'float32'>> {
+  const site = new Error();
+  let c: SpmmCall;
+  try {
+    c = prepare(graph, x, options, 'spmm');
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return callAsync(site, () => addon().spmmAsync(c.graph, c.x, c.width, c.weights, c.weightIds, c.heads, c.out.data, c.reduce), c.out);
+}

@@ -1,0 +1,45 @@
+// The addon's entry point: one Napi::Addon instance per environment (main thread or worker), so
+// the addon is context-aware and loads in any number of worker_threads. It holds no per-instance
+// state yet; process-wide state (the thread pool, the SIMD level) lives behind function-local
+// statics in the kernels.
+#include <napi.h>
+
+#include "binding/bindings.h"
+
+namespace gnn {
+namespace binding {
+
+class GnnAddon : public Napi::Addon<GnnAddon> {
+ public:
+  GnnAddon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {
+        Fn(env, "csrFromEdgeIndex", CsrFromEdgeIndex),
+        Fn(env, "validateCsr", ValidateCsr),
+        Fn(env, "removeSelfLoops", RemoveSelfLoops),
+        Fn(env, "addSelfLoops", AddSelfLoops),
+        Fn(env, "gcnNorm", GcnNorm),
+        Fn(env, "toUndirected", ToUndirected),
+        Fn(env, "degrees", Degrees),
+        Fn(env, "spmmSync", SpmmSync),
+        Fn(env, "spmmAsync", SpmmAsync),
+        Fn(env, "baselineSpmmSync", BaselineSpmmSync),
+        Fn(env, "backendInfo", BackendInfo),
+        Fn(env, "setNumThreads", SetNumThreads),
+        Fn(env, "getNumThreads", GetNumThreads),
+        Fn(env, "setSimdLevel", SetSimdLevel),
+        Fn(env, "measureBandwidth", MeasureBandwidth),
+        Fn(env, "alignmentOf", AlignmentOf),
+    });
+  }
+
+ private:
+  static PropertyDescriptor Fn(Napi::Env env, const char* name, Napi::Function::Callback cb) {
+    return InstanceValue(name, Napi::Function::New(env, cb, name), napi_enumerable);
+  }
+};
+
+}  // namespace binding
+}  // namespace gnn
+
+using gnn::binding::GnnAddon;
+NODE_API_ADDON(GnnAddon)

@@ -1,0 +1,32 @@
+// Every function the addon exports; addon.cc registers them by name.
+#pragma once
+
+#include <napi.h>
+
+namespace gnn {
+namespace binding {
+
+// graph_binding.cc
+Napi::Value CsrFromEdgeIndex(const Napi::CallbackInfo& info);
+Napi::Value ValidateCsr(const Napi::CallbackInfo& info);
+Napi::Value RemoveSelfLoops(const Napi::CallbackInfo& info);
+Napi::Value AddSelfLoops(const Napi::CallbackInfo& info);
+Napi::Value GcnNorm(const Napi::CallbackInfo& info);
+Napi::Value ToUndirected(const Napi::CallbackInfo& info);
+Napi::Value Degrees(const Napi::CallbackInfo& info);
+
+// spmm_binding.cc
+Napi::Value SpmmSync(const Napi::CallbackInfo& info);
+Napi::Value SpmmAsync(const Napi::CallbackInfo& info);
+Napi::Value BaselineSpmmSync(const Napi::CallbackInfo& info);
+
+// backend_binding.cc
+Napi::Value BackendInfo(const Napi::CallbackInfo& info);
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info);
+Napi::Value SetSimdLevel(const Napi::CallbackInfo& info);
+Napi::Value MeasureBandwidth(const Napi::CallbackInfo& info);
+Napi::Value AlignmentOf(const Napi::CallbackInfo& info);
+
+}  // namespace binding
+}  // namespace gnn

@@ -1,0 +1,47 @@
+// 8-lane float vector for the AVX2 translation units. Include only from files compiled with
+// -mavx2 -mfma.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace gnn {
+namespace avx2 {
+
+struct Vec {
+  static constexpr int kWidth = 8;
+  using Reg = __m256;
+  using Mask = __m256i;
+
+  static Mask FirstN(int64_t n) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const int k = n >= 8 ? 8 : static_cast<int>(n);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), lanes);
+  }
+  static Reg Zero() { return _mm256_setzero_ps(); }
+  static Reg Set1(float v) { return _mm256_set1_ps(v); }
+  static Reg Load(const float* p) { return _mm256_loadu_ps(p); }
+  static Reg LoadMasked(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static void Store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
+  static void StoreMasked(float* p, Reg v, Mask m) { _mm256_maskstore_ps(p, m, v); }
+  static Reg Add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
+  static Reg Mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
+  static Reg Div(Reg a, Reg b) { return _mm256_div_ps(a, b); }
+  static Reg Fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  // max / min that propagate NaN: once a lane is NaN it stays NaN.
+  static Reg MaxNan(Reg acc, Reg v) {
+    return _mm256_blendv_ps(_mm256_max_ps(acc, v), acc, _mm256_cmp_ps(acc, acc, _CMP_UNORD_Q));
+  }
+  static Reg MinNan(Reg acc, Reg v) {
+    return _mm256_blendv_ps(_mm256_min_ps(acc, v), acc, _mm256_cmp_ps(acc, acc, _CMP_UNORD_Q));
+  }
+  // Plain max / min, for finite inputs only (the schedule checks): v as the second operand lets
+  // the compiler fold its load into vmaxps.
+  static Reg MaxFast(Reg acc, Reg v) { return _mm256_max_ps(acc, v); }
+  static Reg MinFast(Reg acc, Reg v) { return _mm256_min_ps(acc, v); }
+  static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
+};
+
+}  // namespace avx2
+}  // namespace gnn

@@ -1,0 +1,169 @@
+// The SpMM schedule: splits the output into tasks (row ranges balanced by nonzeros, times feature
+// tiles) and runs them on the thread pool with the kernel of the active SIMD level.
+//
+// Why this shape:
+// - Rows are split by nonzeros, not by count: power-law graphs put most edges on few rows.
+// - A task is one feature tile of a row range; each output element is reduced by exactly one task
+//   in CSR order, so the result does not depend on the partition or the thread count.
+// - Tiles are as wide as the kernel's register budget (up to 256 columns with AVX-512), so one pass
+//   over a row's edges produces the whole tile; wider features are split into balanced tiles.
+// - Tasks run tile-major, so all threads gather from the same column slice of x at a time.
+#include "spmm.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cpu_features.h"
+#include "finite_scan.h"
+#include "spmm_task.h"
+#include "thread_pool.h"
+
+namespace gnn {
+namespace {
+
+// Work units per extra thread: below ~1M units (about 50 us of kernel time) waking a sleeping
+// worker costs more than it saves (measured on Cora and PubMed, 2 cores). A unit is one float
+// gathered or written; each edge and row also costs kPerEdgeUnits for its index and loop.
+constexpr int64_t kMinWorkPerThread = int64_t{1} << 20;
+constexpr int64_t kPerEdgeUnits = 16;
+// Tasks per thread, for dynamic load balancing.
+constexpr int64_t kTasksPerThread = 8;
+// Cost of a row relative to one edge (loop setup and the output write), in edge units.
+constexpr int64_t kRowCost = 2;
+
+struct KernelChoice {
+  SpmmTaskFn fn;
+  int64_t vector_width;
+  int64_t max_tile;
+};
+
+KernelChoice ChooseKernel() {
+#if defined(GNN_X86_KERNELS)
+  switch (ActiveSimdLevel()) {
+    case SimdLevel::kAvx512: return {&avx512::SpmmTaskKernel, 16, avx512::kMaxTileColumns};
+    case SimdLevel::kAvx2: return {&avx2::SpmmTaskKernel, 8, avx2::kMaxTileColumns};
+    case SimdLevel::kScalar: break;
+  }
+#endif
+  return {&scalar::SpmmTaskKernel, 1, scalar::kMaxTileColumns};
+}
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// First row r in [lo, hi] with cost(r) >= target, cost(r) = indptr[r] + r * kRowCost.
+int64_t FindRowByCost(const CsrView& g, int64_t target, int64_t lo, int64_t hi) {
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (g.RowBegin(mid) + mid * kRowCost < target) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+std::string Str(int64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+Status CheckSpmmArgs(const SpmmArgs& a) {
+  const CsrView& g = a.graph;
+  if (g.indptr == nullptr || (g.nnz > 0 && g.indices == nullptr)) {
+    return Status(StatusCode::kInvalidGraph, "graph: CSR arrays are missing");
+  }
+  if (g.num_rows < 0 || g.num_cols < 0 || g.nnz < 0) {
+    return Status(StatusCode::kInvalidGraph, "graph: negative size");
+  }
+  if (a.width < 0 || a.heads < 1) {
+    return Status(StatusCode::kShapeMismatch, "x: expected a non-negative width and at least one head");
+  }
+  if (a.width % a.heads != 0) {
+    return Status(StatusCode::kShapeMismatch, "x: expected a width divisible by the number of heads (" +
+                                                  Str(a.heads) + "), got " + Str(a.width));
+  }
+  if (a.ldx < a.width || a.ldo < a.width) {
+    return Status(StatusCode::kShapeMismatch, "x/out: row stride smaller than the width");
+  }
+  if (a.width > 0 && ((g.num_cols > 0 && a.x == nullptr) || (g.num_rows > 0 && a.out == nullptr))) {
+    return Status(StatusCode::kShapeMismatch, "x/out: data is missing");
+  }
+  if (a.weight_ids != nullptr && a.weights == nullptr) {
+    return Status(StatusCode::kInternal, "weight ids given without weights");
+  }
+  switch (a.reduce) {
+    case Reduce::kSum: case Reduce::kMean: case Reduce::kMax: case Reduce::kMin: break;
+    default: return Status(StatusCode::kInvalidArgValue, "reduce: unknown reducer");
+  }
+  return Status::Ok();
+}
+
+Status SpmmWithSchedule(const SpmmArgs& a, const SpmmSchedule& s) {
+  GNN_RETURN_IF_ERROR(CheckSpmmArgs(a));
+  const CsrView& g = a.graph;
+  if (g.num_rows == 0 || a.width == 0) return Status::Ok();
+
+  const KernelChoice k = ChooseKernel();
+  const int64_t head_width = a.width / a.heads;
+
+  // Feature tiles: as wide as the register budget (or the requested width), balanced, and rounded
+  // up to whole vectors so only the last vector of a head is partial.
+  int64_t max_tile = s.tile_columns > 0 ? std::min(s.tile_columns, k.max_tile) : k.max_tile;
+  max_tile = std::max<int64_t>(k.vector_width, max_tile / k.vector_width * k.vector_width);
+  const int64_t tiles_per_head = CeilDiv(head_width, max_tile);
+  const int64_t tile_width =
+      std::min(max_tile, CeilDiv(CeilDiv(head_width, tiles_per_head), k.vector_width) * k.vector_width);
+  const int64_t num_tiles = a.heads * tiles_per_head;
+
+  // Threads and row chunks.
+  const int64_t work = (g.nnz + g.num_rows) * (a.width + kPerEdgeUnits);
+  int64_t threads = s.max_threads > 0 ? s.max_threads : NumThreads();
+  threads = std::max<int64_t>(1, std::min(threads, work / kMinWorkPerThread));
+  int64_t chunks = 1;
+  if (threads > 1) {
+    chunks = std::min(g.num_rows, CeilDiv(threads * kTasksPerThread, num_tiles));
+    chunks = std::max<int64_t>(chunks, 1);
+  }
+  std::vector<int64_t> bounds(static_cast<size_t>(chunks) + 1);
+  const int64_t total_cost = g.nnz + g.num_rows * kRowCost;
+  bounds[0] = 0;
+  for (int64_t c = 1; c < chunks; ++c) {
+    // 128-bit free: total_cost * c < 2^63 for any graph that fits in memory.
+    bounds[c] = FindRowByCost(g, total_cost / chunks * c + total_cost % chunks * c / chunks,
+                              bounds[c - 1], g.num_rows);
+  }
+  bounds[chunks] = g.num_rows;
+
+  // Prefetch distance, measured on R-MAT and uniform graphs at scale 16 and 18 (BENCHMARKS.md):
+  // about 8-16 KiB of source rows ahead; none when a row is a single cache line, where the
+  // out-of-order core already overlaps the misses and prefetching only adds instructions.
+  int pf = s.prefetch_distance;
+  if (pf < 0) pf = tile_width * 4 <= 64 ? 0 : tile_width <= 64 ? 32 : 16;
+  // Max / min run the plain vmaxps form unless some message can be NaN, which needs a NaN or an
+  // infinity among the inputs (x, or the weights: 0 x inf); one scan of them decides.
+  bool nan_sticky = false;
+  if (a.reduce == Reduce::kMax || a.reduce == Reduce::kMin) {
+    const int scan_threads = static_cast<int>(threads);
+    nan_sticky = !AllFinite(a.x, g.num_cols, a.width, a.ldx, scan_threads) ||
+                 (a.weights != nullptr && !AllFinite(a.weights, 1, g.nnz * a.heads, g.nnz * a.heads, scan_threads));
+  }
+  const int64_t num_tasks = num_tiles * chunks;
+  ParallelFor(num_tasks, static_cast<int>(threads), [&](int64_t t) {
+    const int64_t tile = t / chunks;
+    const int64_t chunk = t % chunks;
+    const int64_t head = tile / tiles_per_head;
+    const int64_t col_in_head = (tile % tiles_per_head) * tile_width;
+    SpmmTask task;
+    task.row_begin = bounds[chunk];
+    task.row_end = bounds[chunk + 1];
+    if (task.row_begin == task.row_end) return;
+    task.head = head;
+    task.nan_sticky = nan_sticky;
+    task.col_begin = head * head_width + col_in_head;
+    task.col_end = head * head_width + std::min(head_width, col_in_head + tile_width);
+    if (task.col_begin >= task.col_end) return;
+    k.fn(a, task, pf);
+  });
+  return Status::Ok();
+}
+
+Status Spmm(const SpmmArgs& args) { return SpmmWithSchedule(args, SpmmSchedule()); }
+
+}  // namespace gnn

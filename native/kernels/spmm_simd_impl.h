@@ -1,0 +1,170 @@
+// The register-tiled SpMM row kernel, written once over a SIMD vector type V (avx2::Vec,
+// avx512::Vec). Each ISA translation unit includes this header and instantiates it for its own V,
+// so every symbol here depends on V and no code compiled for one ISA is shared with another.
+//
+// Cost model per row of a task with a tile of T columns: deg * (4 T bytes gathered from x + 4 bytes
+// of index [+ 4 bytes of weight]) read, 4 T bytes written; deg * T fused multiply-adds (or max /
+// min). The whole
+// tile of the output row lives in registers while the row's edges stream by, so each gathered
+// source row segment is read once and contiguously, and the output is written once. Source rows
+// `prefetch_distance` edges ahead are prefetched (software prefetch across row boundaries), which
+// keeps enough cache misses in flight for random gathers.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+#include "spmm_task.h"
+
+namespace gnn {
+namespace simd_impl {
+
+// Reducers: Init, and Step(acc, message). Max and min propagate NaN as torch's amax / amin do.
+// The NaN-sticky step costs a compare on the loop-carried chain, and checking every message for
+// NaN on the side cost ~15% at F = 256 (BENCHMARKS.md); instead the schedule scans the inputs once
+// (a product of finite floats is never NaN) and picks the plain vmaxps form (MaxOp) when they are
+// all finite, the exact form (MaxNanOp) otherwise.
+template <class V>
+struct SumOp {
+  using Reg = typename V::Reg;
+  static Reg Init() { return V::Zero(); }
+  static Reg Step(Reg acc, Reg m) { return V::Add(acc, m); }
+  static Reg StepWeighted(Reg acc, Reg w, Reg v) { return V::Fma(w, v, acc); }
+};
+
+template <class V, bool kNanSticky>
+struct MaxOp {
+  using Reg = typename V::Reg;
+  static Reg Init() { return V::Set1(-std::numeric_limits<float>::infinity()); }
+  static Reg Step(Reg acc, Reg m) { return kNanSticky ? V::MaxNan(acc, m) : V::MaxFast(acc, m); }
+  static Reg StepWeighted(Reg acc, Reg w, Reg v) { return Step(acc, V::Mul(w, v)); }
+};
+
+template <class V, bool kNanSticky>
+struct MinOp {
+  using Reg = typename V::Reg;
+  static Reg Init() { return V::Set1(std::numeric_limits<float>::infinity()); }
+  static Reg Step(Reg acc, Reg m) { return kNanSticky ? V::MinNan(acc, m) : V::MinFast(acc, m); }
+  static Reg StepWeighted(Reg acc, Reg w, Reg v) { return Step(acc, V::Mul(w, v)); }
+};
+
+// NV vectors per row tile; the last one is partial when kTail. kMean divides sums by the degree.
+template <class V, int NV, bool kTail, class Op, bool kWeighted, bool kMean>
+void TileRows(const SpmmArgs& a, const SpmmTask& t, int pf) {
+  using Reg = typename V::Reg;
+  constexpr int W = V::kWidth;
+  constexpr int kLinesPerRow = (NV * W * 4 + 63) / 64;
+  const int64_t col0 = t.col_begin;
+  const typename V::Mask tail = V::FirstN(t.col_end - col0 - (NV - 1) * W);
+  const float* const x = a.x + col0;
+  const int32_t* const idx = a.graph.indices;
+  const int64_t nnz = a.graph.nnz;
+  const int64_t ldx = a.ldx;
+  const int64_t wstride = a.heads;
+  const float* const wbase = a.weights + t.head;
+  const int32_t* const wids = a.weight_ids;
+  // A lambda, not CsrView::RowBegin: its type belongs to this instantiation, so no inline function
+  // compiled with this ISA's flags can be picked by the linker for another translation unit.
+  const auto* const ptr32 = static_cast<const int32_t*>(a.graph.indptr);
+  const auto* const ptr64 = static_cast<const int64_t*>(a.graph.indptr);
+  const bool wide = a.graph.indptr64;
+  const auto row_begin = [=](int64_t r) -> int64_t { return wide ? ptr64[r] : ptr32[r]; };
+
+  for (int64_t row = t.row_begin; row < t.row_end; ++row) {
+    const int64_t b = row_begin(row);
+    const int64_t e = row_begin(row + 1);
+    float* const dst = a.out + row * a.ldo + col0;
+    Reg acc[NV];
+    if (b == e) {
+#pragma GCC unroll 16
+      for (int i = 0; i < NV; ++i) acc[i] = V::Zero();
+    } else {
+#pragma GCC unroll 16
+      for (int i = 0; i < NV; ++i) acc[i] = Op::Init();
+      for (int64_t j = b; j < e; ++j) {
+        if (pf > 0 && j + pf < nnz) {
+          const float* ahead = x + static_cast<int64_t>(idx[j + pf]) * ldx;
+#pragma GCC unroll 16
+          for (int l = 0; l < kLinesPerRow; ++l) V::Prefetch(ahead + l * 16);
+        }
+        const float* src = x + static_cast<int64_t>(idx[j]) * ldx;
+        if constexpr (kWeighted) {
+          const Reg w = V::Set1(wbase[(wids != nullptr ? static_cast<int64_t>(wids[j]) : j) * wstride]);
+#pragma GCC unroll 16
+          for (int i = 0; i < NV; ++i) {
+            const Reg v = (kTail && i == NV - 1) ? V::LoadMasked(src + i * W, tail) : V::Load(src + i * W);
+            acc[i] = Op::StepWeighted(acc[i], w, v);
+          }
+        } else {
+#pragma GCC unroll 16
+          for (int i = 0; i < NV; ++i) {
+            const Reg v = (kTail && i == NV - 1) ? V::LoadMasked(src + i * W, tail) : V::Load(src + i * W);
+            acc[i] = Op::Step(acc[i], v);
+          }
+        }
+      }
+      if constexpr (kMean) {
+        const Reg deg = V::Set1(static_cast<float>(e - b));
+#pragma GCC unroll 16
+        for (int i = 0; i < NV; ++i) acc[i] = V::Div(acc[i], deg);
+      }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < NV; ++i) {
+      if (kTail && i == NV - 1) {
+        V::StoreMasked(dst + i * W, acc[i], tail);
+      } else {
+        V::Store(dst + i * W, acc[i]);
+      }
+    }
+  }
+}
+
+using TileFn = void (*)(const SpmmArgs&, const SpmmTask&, int);
+
+// Table of every (vectors, tail, reduce, weighted) instantiation, indexed at run time.
+template <class V, int NV, bool kTail, bool kWeighted>
+constexpr TileFn PickReduce(Reduce reduce, bool nan_sticky) {
+  switch (reduce) {
+    case Reduce::kSum: return &TileRows<V, NV, kTail, SumOp<V>, kWeighted, false>;
+    case Reduce::kMean: return &TileRows<V, NV, kTail, SumOp<V>, kWeighted, true>;
+    case Reduce::kMax:
+      return nan_sticky ? &TileRows<V, NV, kTail, MaxOp<V, true>, kWeighted, false>
+                        : &TileRows<V, NV, kTail, MaxOp<V, false>, kWeighted, false>;
+    case Reduce::kMin: break;
+  }
+  return nan_sticky ? &TileRows<V, NV, kTail, MinOp<V, true>, kWeighted, false>
+                    : &TileRows<V, NV, kTail, MinOp<V, false>, kWeighted, false>;
+}
+
+template <class V, int NV>
+TileFn PickVariant(bool tail, bool weighted, Reduce reduce, bool nan_sticky) {
+  if (tail) {
+    return weighted ? PickReduce<V, NV, true, true>(reduce, nan_sticky) : PickReduce<V, NV, true, false>(reduce, nan_sticky);
+  }
+  return weighted ? PickReduce<V, NV, false, true>(reduce, nan_sticky) : PickReduce<V, NV, false, false>(reduce, nan_sticky);
+}
+
+template <class V, int... NVs>
+TileFn PickTile(int nv, bool tail, bool weighted, Reduce reduce, bool nan_sticky,
+                std::integer_sequence<int, NVs...> /*unused*/) {
+  TileFn fn = nullptr;
+  // Expands to one comparison per vector count; the matching one selects its instantiation.
+  ((nv == NVs + 1 ? (fn = PickVariant<V, NVs + 1>(tail, weighted, reduce, nan_sticky), 0) : 0), ...);
+  return fn;
+}
+
+template <class V, int kMaxVectors>
+void RunTask(const SpmmArgs& a, const SpmmTask& t, int pf) {
+  const int64_t cols = t.col_end - t.col_begin;
+  const int nv = static_cast<int>((cols + V::kWidth - 1) / V::kWidth);
+  const bool tail = cols % V::kWidth != 0;
+  TileFn fn = PickTile<V>(nv, tail, a.weights != nullptr, a.reduce, t.nan_sticky,
+                          std::make_integer_sequence<int, kMaxVectors>());
+  fn(a, t, pf);
+}
+
+}  // namespace simd_impl
+}  // namespace gnn

@@ -1,0 +1,38 @@
+// Internal interface between the SpMM schedule (spmm.cc) and the per-ISA row kernels.
+#pragma once
+
+#include <cstdint>
+
+#include "spmm.h"
+
+namespace gnn {
+
+// A rectangle of the output: rows [row_begin, row_end) x columns [col_begin, col_end), all of
+// them inside one head. One task is computed by one thread.
+struct SpmmTask {
+  int64_t row_begin;
+  int64_t row_end;
+  int64_t col_begin;
+  int64_t col_end;
+  int64_t head;
+  // max / min only: use the NaN-sticky step (some input is NaN or infinite).
+  bool nan_sticky;
+};
+
+using SpmmTaskFn = void (*)(const SpmmArgs& args, const SpmmTask& task, int prefetch_distance);
+
+// Widest tile (in columns) each kernel keeps in registers.
+namespace scalar {
+constexpr int64_t kMaxTileColumns = 64;
+void SpmmTaskKernel(const SpmmArgs& args, const SpmmTask& task, int prefetch_distance);
+}  // namespace scalar
+namespace avx2 {
+constexpr int64_t kMaxTileColumns = 96;  // 12 of the 16 ymm registers hold accumulators
+void SpmmTaskKernel(const SpmmArgs& args, const SpmmTask& task, int prefetch_distance);
+}  // namespace avx2
+namespace avx512 {
+constexpr int64_t kMaxTileColumns = 256;  // 16 of the 32 zmm registers hold accumulators
+void SpmmTaskKernel(const SpmmArgs& args, const SpmmTask& task, int prefetch_distance);
+}  // namespace avx512
+
+}  // namespace gnn

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// npm install hook: builds the CPU addon with node-gyp unless an up-to-date build is already there
+// (`--force` rebuilds). Needs only Python 3, make and a C++17 compiler. Offline-safe: when Node's
+// own headers are installed next to the node binary, node-gyp is pointed at them instead of
+// downloading. On failure it says what is missing and exits non-zero.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const root = path.resolve(__dirname, '..');
+const force = process.argv.includes('--force');
+const addonPath = path.join(root, 'build', 'Release', 'gnn_kernels.node');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+function upToDate() {
+  if (!fs.existsSync(addonPath)) return false;
+  try {
+    const addon = require(addonPath);
+    if (addon.backendInfo().version !== pkg.version) return false;
+  } catch {
+    return false;
+  }
+  // Rebuild when any native source is newer than the binary.
+  const built = fs.statSync(addonPath).mtimeMs;
+  const stack = [path.join(root, 'native'), path.join(root, 'binding.gyp')];
+  while (stack.length > 0) {
+    const p = stack.pop();
+    const st = fs.statSync(p);
+    if (st.isDirectory()) for (const f of fs.readdirSync(p)) stack.push(path.join(p, f));
+    else if (st.mtimeMs > built) return false;
+  }
+  return true;
+}
+
+function nodeGypCommand() {
+  try {
+    return [process.execPath, require.resolve('node-gyp/bin/node-gyp.js')];
+  } catch {
+    // not installed as a dependency: npm's bundled copy, or one on PATH
+  }
+  if (process.env.npm_config_node_gyp) return [process.execPath, process.env.npm_config_node_gyp];
+  return ['node-gyp'];
+}
+
+function localHeaders() {
+  if (process.env.npm_config_nodedir) return null;
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  const header = path.join(prefix, 'include', 'node', 'node_api.h');
+  return fs.existsSync(header) ? prefix : null;
+}
+
+if (!force && upToDate()) {
+  console.log('gnn-kernels: native addon is up to date');
+  process.exit(0);
+}
+
+const [cmd, ...pre] = nodeGypCommand();
+const args = [...pre, 'rebuild', '--jobs=max', '--loglevel=warn'];
+const headers = localHeaders();
+if (headers) args.push(`--nodedir=${headers}`);
+console.log(`gnn-kernels: building the native addon (${[cmd, ...args].map((a) => path.basename(a)).join(' ')})`);
+const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+if (result.status !== 0) {
+  console.error(
+    [
+      '',
+      'gnn-kernels: building the native addon failed.',
+      'It needs Python 3, make and a C++17 compiler (g++ >= 9 or clang >= 10); on Debian/Ubuntu:',
+      '  apt-get install python3 make g++',
+      'Then run `npm rebuild gnn-kernels`. The output above shows the compiler error.',
+    ].join('\n'),
+  );
+  process.exit(result.status ?? 1);
+}
