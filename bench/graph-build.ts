@@ -12,7 +12,12 @@ const edgeIndex = new Int32Array(2 * numEdges);
 for (let i = 0; i < edgeIndex.length; i++) edgeIndex[i] = rng.int(numNodes);
 const weights = new Float32Array(numEdges).fill(1);
 
-const sorted = Graph.fromEdgeIndex(edgeIndex, numNodes).toEdgeIndex().edgeIndex;
+// The same edges in CSR order (sorted by target), as PyG's coalesced Planetoid graphs come.
+const built = Graph.fromEdgeIndex(edgeIndex, numNodes);
+const sorted = new Int32Array(2 * numEdges);
+sorted.set(built.indices, 0);
+const ptr = built.indptr as Int32Array;
+for (let v = 0; v < numNodes; v++) sorted.fill(v, numEdges + ptr[v], numEdges + ptr[v + 1]);
 
 const rows: Array<[string, number]> = [];
 rows.push(['fromEdgeIndex, 10M edges, random order', time(() => Graph.fromEdgeIndex(edgeIndex, numNodes), 5, 1).medianMs]);
