@@ -133,11 +133,10 @@ Status SpmmWithSchedule(const SpmmArgs& a, const SpmmSchedule& s) {
   }
   bounds[chunks] = g.num_rows;
 
-  // Prefetch distance, measured on R-MAT and uniform graphs at scale 16 and 18 (BENCHMARKS.md):
-  // about 8-16 KiB of source rows ahead; none when a row is a single cache line, where the
-  // out-of-order core already overlaps the misses and prefetching only adds instructions.
+  // Prefetch distance, measured on R-MAT and uniform graphs at scale 18 (BENCHMARKS.md): 64 edges
+  // ahead for rows of one cache line, 32 up to 256 bytes, 16 beyond (4-16 KiB of rows in flight).
   int pf = s.prefetch_distance;
-  if (pf < 0) pf = tile_width * 4 <= 64 ? 0 : tile_width <= 64 ? 32 : 16;
+  if (pf < 0) pf = tile_width <= 16 ? 64 : tile_width <= 64 ? 32 : 16;
   // Max / min run the plain vmaxps form unless some message can be NaN, which needs a NaN or an
   // infinity among the inputs (x, or the weights: 0 x inf); one scan of them decides. The scan
   // reads x once, 1/degree of what the gathers read, so it pays only on graphs of average degree

@@ -65,6 +65,7 @@ void TileRows(const SpmmArgs& a, const SpmmTask& t, int pf) {
   const int64_t wstride = a.heads;
   const float* const wbase = a.weights + t.head;
   const int32_t* const wids = a.weight_ids;
+  const bool misaligned = (reinterpret_cast<uintptr_t>(x) | static_cast<uintptr_t>(ldx * 4)) % 64 != 0;
   // A lambda, not CsrView::RowBegin: its type belongs to this instantiation, so no inline function
   // compiled with this ISA's flags can be picked by the linker for another translation unit.
   const auto* const ptr32 = static_cast<const int32_t*>(a.graph.indptr);
@@ -88,6 +89,7 @@ void TileRows(const SpmmArgs& a, const SpmmTask& t, int pf) {
           const float* ahead = x + static_cast<int64_t>(idx[j + pf]) * ldx;
 #pragma GCC unroll 16
           for (int l = 0; l < kLinesPerRow; ++l) V::Prefetch(ahead + l * 16);
+          if (misaligned) V::Prefetch(ahead + NV * W - 1);  // the row straddles one more line
         }
         const float* src = x + static_cast<int64_t>(idx[j]) * ldx;
         if constexpr (kWeighted) {
