@@ -188,7 +188,10 @@ export class Graph {
     return this.#handle.weights !== null;
   }
 
-  /** CSR row pointers (a copy: the graph itself cannot be changed). */
+  /**
+   * CSR row pointers. This and the other array accessors return a copy, made on first access and
+   * returned again after: changing it never changes the graph (the kernels use their own arrays).
+   */
   get indptr(): IndptrArray {
     return (this.#copies.indptr ??= this.#handle.indptr.slice());
   }

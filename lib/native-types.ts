@@ -37,6 +37,18 @@ export interface NativeBackendInfo {
 export const REDUCE_CODES = { sum: 0, mean: 1, max: 2, min: 3 } as const;
 export type ReduceCode = (typeof REDUCE_CODES)[keyof typeof REDUCE_CODES];
 
+/** spmm's positional arguments: graph, x, width, weights, weightIds, heads, out, reduce. */
+export type NativeSpmmArgs = [
+  graph: NativeGraph,
+  x: Float32Array,
+  width: number,
+  weights: Float32Array | null,
+  weightIds: Int32Array | null,
+  heads: number,
+  out: Float32Array,
+  reduce: ReduceCode,
+];
+
 export interface NativeAddon {
   csrFromEdgeIndex(
     src: Int32Array,
@@ -55,26 +67,8 @@ export interface NativeAddon {
   gcnNorm(graph: NativeGraph): Float32Array;
   toUndirected(graph: NativeGraph, reduce: ReduceCode): NativeGraphArrays;
   degrees(graph: NativeGraph, which: 0 | 1): Int32Array;
-  spmmSync(
-    graph: NativeGraph,
-    x: Float32Array,
-    width: number,
-    weights: Float32Array | null,
-    weightIds: Int32Array | null,
-    heads: number,
-    out: Float32Array,
-    reduce: ReduceCode,
-  ): Float32Array;
-  spmmAsync(
-    graph: NativeGraph,
-    x: Float32Array,
-    width: number,
-    weights: Float32Array | null,
-    weightIds: Int32Array | null,
-    heads: number,
-    out: Float32Array,
-    reduce: ReduceCode,
-  ): Promise<Float32Array>;
+  spmmSync(...args: NativeSpmmArgs): Float32Array;
+  spmmAsync(...args: NativeSpmmArgs): Promise<Float32Array>;
   baselineSpmmSync(graph: NativeGraph, x: Float32Array, width: number, out: Float32Array, reduce: ReduceCode): Float32Array;
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): number;

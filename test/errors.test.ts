@@ -132,7 +132,7 @@ describe('spmm errors', () => {
   it('a detached input, sync and async', async () => {
     const d = Tensor.from(new Float32Array(6), [3, 2]);
     const { port1, port2 } = new MessageChannel();
-    port1.postMessage(null, [d.data.buffer]);
+    port1.postMessage(null, [d.data.buffer as ArrayBuffer]);
     port1.close();
     port2.close();
     expectError(() => ops.spmmSync(g, d), 'ERR_INVALID_ARG_VALUE', TypeError, /x: expected a usable buffer, got a detached ArrayBuffer/);

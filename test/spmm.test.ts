@@ -75,6 +75,35 @@ describe('spmmSync matches the float64 reference', () => {
   }
 });
 
+describe('max and min on both of their paths', () => {
+  // Average degree >= 8: the kernel scans the inputs and, when all are finite, runs plain vmaxps;
+  // with a NaN or infinity anywhere it checks every message and redoes the rows that saw one.
+  const dense = makeCase(21, { numNodes: 700, avgDegree: 12, hubDegree: 1000 });
+  it('has a graph dense enough for the scan', () => {
+    expect(dense.graph.numEdges).toBeGreaterThanOrEqual(8 * dense.graph.numSrcNodes);
+  });
+  for (const width of [1, 16, 33, 64, 129, 256, 300]) {
+    it(`F=${width}: finite inputs, and inputs with NaN and infinities`, () => {
+      const x = randomArray(dense.edges.numSrcNodes * width, 300 + width);
+      const poisoned = x.slice();
+      for (let i = 0; i < poisoned.length; i += 97) poisoned[i] = i % 3 === 0 ? Number.NaN : i % 3 === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+      for (const data of [x, poisoned]) {
+        const xt = Tensor.from(data, [dense.edges.numSrcNodes, width]);
+        for (const reduce of ['max', 'min'] as const) {
+          for (const form of ['none', 'edge'] as const) {
+            const ref = form === 'none' ? spmmReference(dense.edges, data, width, reduce) : spmmReference(dense.edges, data, width, reduce, dense.weights);
+            for (const level of LEVELS) {
+              const out = Tensor.from(nanFilled(dense.edges.numNodes * width), [dense.edges.numNodes, width]);
+              withSimd(level, () => ops.spmmSync(dense.graph, xt, { reduce, weights: form === 'edge' ? 'graph' : undefined, out }));
+              expectWithin(out.data, ref.out, ref.bound, `${level} ${reduce} ${form} F=${width} ${data === x ? 'finite' : 'poisoned'}`);
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
 describe('spmm edge cases', () => {
   it('bipartite graphs (more or fewer source nodes than nodes)', () => {
     for (const numSrcNodes of [700, 2600]) {

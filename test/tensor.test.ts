@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { Tensor, dtypeOf } from '../lib/index';
+import { native } from '../lib/native';
 
 describe('Tensor', () => {
   it('wraps typed arrays without copying, for every dtype', () => {
@@ -43,8 +44,7 @@ describe('Tensor', () => {
 });
 
 describe('Tensor memory', () => {
-  it('new tensors start on a 64-byte boundary', async () => {
-    const { native } = await import('../lib/native');
+  it('new tensors start on a 64-byte boundary', () => {
     for (const n of [1000, 12345, 1 << 20]) { // from 256 bytes up; tiny tensors are not padded
       for (const dtype of ['float32', 'int32', 'int8', 'uint8'] as const) {
         const t = Tensor.zeros([n], dtype);

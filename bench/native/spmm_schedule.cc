@@ -2,7 +2,7 @@
 // prefetch distance, feature-tile width, and locality reordering (degree / RCM relabelling, or
 // only the row processing order), each against the register-blocked baseline in the same run.
 //
-//   bench/native/run.sh <rmat|uniform> <scale> <F> <threads> <sum|max> <prefetch|tile|reorder>
+//   bench/native/run.sh <rmat|uniform> <scale> <F> <threads> <sum|max> <prefetch|tile|reorder|nan>
 //
 // Graphs: Graph500 R-MAT (A=0.57, B=0.19, C=0.19, scrambled labels) or uniform, degree 16.
 // Features and outputs 64-byte aligned. Median of 7 runs after 2 warm-ups.
@@ -173,7 +173,7 @@ std::vector<int32_t> RcmOrder(int64_t n, const std::vector<int32_t>& s, const st
 
 int main(int argc, char** argv) {
   if (argc < 7) {
-    std::fprintf(stderr, "usage: %s <rmat|uniform> <scale> <F> <threads> <sum|max> <prefetch|tile|reorder>\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <rmat|uniform> <scale> <F> <threads> <sum|max> <prefetch|tile|reorder|nan>\n", argv[0]);
     return 2;
   }
   const std::string kind = argv[1];
@@ -201,6 +201,14 @@ int main(int argc, char** argv) {
     }
     const double t = Ours(base, x.p, out.p, f, reduce, SpmmSchedule());
     std::printf("  automatic choice:        %8.2f ms  (x%.2f vs loop)\n", t, tb / t);
+  } else if (sweep == "nan") {
+    for (int mode : {0, 1, -1}) {
+      SpmmSchedule s;
+      s.finite_inputs = mode;
+      const double t = Ours(base, x.p, out.p, f, reduce, s);
+      std::printf("  %-34s %8.2f ms  (x%.2f vs loop)\n",
+                  mode == 0 ? "scan inputs, then the plain form:" : mode == 1 ? "plain form, no scan:" : "every message checked:", t, tb / t);
+    }
   } else if (sweep == "tile") {
     for (int64_t tile : {int64_t{0}, int64_t{128}, int64_t{64}, int64_t{32}, int64_t{16}}) {
       SpmmSchedule s;

@@ -40,6 +40,7 @@ struct Vec {
   // the compiler fold its load into vmaxps.
   static Reg MaxFast(Reg acc, Reg v) { return _mm256_max_ps(acc, v); }
   static Reg MinFast(Reg acc, Reg v) { return _mm256_min_ps(acc, v); }
+  static bool AnyNan(Reg v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
   static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 };
 

@@ -39,6 +39,7 @@ struct Vec {
   // the compiler fold its load into vmaxps.
   static Reg MaxFast(Reg acc, Reg v) { return _mm512_max_ps(acc, v); }
   static Reg MinFast(Reg acc, Reg v) { return _mm512_min_ps(acc, v); }
+  static bool AnyNan(Reg v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
   static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 };
 

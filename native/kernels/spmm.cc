@@ -138,13 +138,14 @@ Status SpmmWithSchedule(const SpmmArgs& a, const SpmmSchedule& s) {
   int pf = s.prefetch_distance;
   if (pf < 0) pf = tile_width <= 16 ? 64 : tile_width <= 64 ? 32 : 16;
   // Max / min run the plain vmaxps form unless some message can be NaN, which needs a NaN or an
-  // infinity among the inputs (x, or the weights: 0 x inf); one scan of them decides. The scan
-  // reads x once, 1/degree of what the gathers read, so it pays only on graphs of average degree
-  // >= kMinDegreeForScan (measured: ~10% faster on degree-16 graphs, slower on Cora's 3.9).
-  bool nan_sticky = a.reduce == Reduce::kMax || a.reduce == Reduce::kMin;
-  if (nan_sticky && g.nnz >= kMinDegreeForScan * g.num_cols) {
+  // infinity among the inputs (x, or the weights: 0 x inf); one scan of them decides, else every
+  // message is checked (spmm_simd_impl.h). The scan reads x once, 1/degree of what the gathers
+  // read, so it pays only from average degree kMinDegreeForScan (measured: ~10% faster on degree-16
+  // graphs, slower on Cora's 3.9, which always checks).
+  bool checked = (a.reduce == Reduce::kMax || a.reduce == Reduce::kMin) && s.finite_inputs <= 0;
+  if (checked && s.finite_inputs == 0 && g.nnz >= kMinDegreeForScan * g.num_cols) {
     const int scan_threads = static_cast<int>(threads);
-    nan_sticky = !AllFinite(a.x, g.num_cols, a.width, a.ldx, scan_threads) ||
+    checked = !AllFinite(a.x, g.num_cols, a.width, a.ldx, scan_threads) ||
                  (a.weights != nullptr && !AllFinite(a.weights, 1, g.nnz * a.heads, g.nnz * a.heads, scan_threads));
   }
   const int64_t num_tasks = num_tiles * chunks;
@@ -158,7 +159,7 @@ Status SpmmWithSchedule(const SpmmArgs& a, const SpmmSchedule& s) {
     task.row_end = bounds[chunk + 1];
     if (task.row_begin == task.row_end) return;
     task.head = head;
-    task.nan_sticky = nan_sticky;
+    task.checked = checked;
     task.col_begin = head * head_width + col_in_head;
     task.col_end = head * head_width + std::min(head_width, col_in_head + tile_width);
     if (task.col_begin >= task.col_end) return;

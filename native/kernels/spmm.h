@@ -51,6 +51,8 @@ struct SpmmSchedule {
   int64_t tile_columns = 0;   // columns per feature tile (rounded to the SIMD width)
   int prefetch_distance = -1; // edges ahead to prefetch source rows; -1 auto, 0 off
   int max_threads = 0;
+  // max / min: 0 scan the inputs (see spmm.cc), 1 assume they are finite, -1 check every message.
+  int finite_inputs = 0;
 };
 Status SpmmWithSchedule(const SpmmArgs& args, const SpmmSchedule& schedule);
 

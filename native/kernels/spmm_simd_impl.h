@@ -21,33 +21,40 @@
 namespace gnn {
 namespace simd_impl {
 
-// Reducers: Init, and Step(acc, message). Max and min propagate NaN as torch's amax / amin do.
-// The NaN-sticky step costs a compare on the loop-carried chain, and checking every message for
-// NaN on the side cost ~15% at F = 256 (BENCHMARKS.md); instead the schedule scans the inputs once
-// (a product of finite floats is never NaN) and picks the plain vmaxps form (MaxOp) when they are
-// all finite, the exact form (MaxNanOp) otherwise.
+// Reducers: Init, Step(acc, message), and for max / min an exact NaN-sticky step. torch's amax /
+// amin propagate NaN; vmaxps does not. The schedule scans the inputs once (a product of finite
+// floats is never NaN): when they are all finite, max / min run the plain vmaxps step (kChecked =
+// false). Otherwise every message is also FMA-ed as m * 0 into side chains, which turn NaN iff a
+// message was NaN or infinite, and only such rows are recomputed with the sticky step. (The sticky
+// step on the accumulator chain everywhere was 1.6x slower at F = 256; see BENCHMARKS.md.)
 template <class V>
 struct SumOp {
   using Reg = typename V::Reg;
+  static constexpr bool kChecked = false;
   static Reg Init() { return V::Zero(); }
   static Reg Step(Reg acc, Reg m) { return V::Add(acc, m); }
   static Reg StepWeighted(Reg acc, Reg w, Reg v) { return V::Fma(w, v, acc); }
+  static Reg Exact(Reg acc, Reg m) { return V::Add(acc, m); }
 };
 
-template <class V, bool kNanSticky>
+template <class V, bool kCheck>
 struct MaxOp {
   using Reg = typename V::Reg;
+  static constexpr bool kChecked = kCheck;
   static Reg Init() { return V::Set1(-std::numeric_limits<float>::infinity()); }
-  static Reg Step(Reg acc, Reg m) { return kNanSticky ? V::MaxNan(acc, m) : V::MaxFast(acc, m); }
-  static Reg StepWeighted(Reg acc, Reg w, Reg v) { return Step(acc, V::Mul(w, v)); }
+  static Reg Step(Reg acc, Reg m) { return V::MaxFast(acc, m); }
+  static Reg StepWeighted(Reg acc, Reg w, Reg v) { return V::MaxFast(acc, V::Mul(w, v)); }
+  static Reg Exact(Reg acc, Reg m) { return V::MaxNan(acc, m); }
 };
 
-template <class V, bool kNanSticky>
+template <class V, bool kCheck>
 struct MinOp {
   using Reg = typename V::Reg;
+  static constexpr bool kChecked = kCheck;
   static Reg Init() { return V::Set1(std::numeric_limits<float>::infinity()); }
-  static Reg Step(Reg acc, Reg m) { return kNanSticky ? V::MinNan(acc, m) : V::MinFast(acc, m); }
-  static Reg StepWeighted(Reg acc, Reg w, Reg v) { return Step(acc, V::Mul(w, v)); }
+  static Reg Step(Reg acc, Reg m) { return V::MinFast(acc, m); }
+  static Reg StepWeighted(Reg acc, Reg w, Reg v) { return V::MinFast(acc, V::Mul(w, v)); }
+  static Reg Exact(Reg acc, Reg m) { return V::MinNan(acc, m); }
 };
 
 // NV vectors per row tile; the last one is partial when kTail. kMean divides sums by the degree.
@@ -72,6 +79,12 @@ void TileRows(const SpmmArgs& a, const SpmmTask& t, int pf) {
   const auto* const ptr64 = static_cast<const int64_t*>(a.graph.indptr);
   const bool wide = a.graph.indptr64;
   const auto row_begin = [=](int64_t r) -> int64_t { return wide ? ptr64[r] : ptr32[r]; };
+  const auto load = [&](const float* src, int i) -> Reg {
+    return (kTail && i == NV - 1) ? V::LoadMasked(src + i * W, tail) : V::Load(src + i * W);
+  };
+  const auto weight = [&](int64_t j) -> Reg {
+    return V::Set1(wbase[(wids != nullptr ? static_cast<int64_t>(wids[j]) : j) * wstride]);
+  };
 
   for (int64_t row = t.row_begin; row < t.row_end; ++row) {
     const int64_t b = row_begin(row);
@@ -84,6 +97,11 @@ void TileRows(const SpmmArgs& a, const SpmmTask& t, int pf) {
     } else {
 #pragma GCC unroll 16
       for (int i = 0; i < NV; ++i) acc[i] = Op::Init();
+      constexpr int kChecks = NV < 4 ? NV : 4;  // independent chains: never the critical path
+      Reg check[kChecks];
+#pragma GCC unroll 4
+      for (int k = 0; k < kChecks; ++k) check[k] = V::Zero();
+      const Reg zero = V::Zero();
       for (int64_t j = b; j < e; ++j) {
         if (pf > 0 && j + pf < nnz) {
           const float* ahead = x + static_cast<int64_t>(idx[j + pf]) * ldx;
@@ -92,18 +110,35 @@ void TileRows(const SpmmArgs& a, const SpmmTask& t, int pf) {
           if (misaligned) V::Prefetch(ahead + NV * W - 1);  // the row straddles one more line
         }
         const float* src = x + static_cast<int64_t>(idx[j]) * ldx;
-        if constexpr (kWeighted) {
-          const Reg w = V::Set1(wbase[(wids != nullptr ? static_cast<int64_t>(wids[j]) : j) * wstride]);
+        if constexpr (Op::kChecked) {
+          const Reg w = kWeighted ? weight(j) : V::Zero();
 #pragma GCC unroll 16
           for (int i = 0; i < NV; ++i) {
-            const Reg v = (kTail && i == NV - 1) ? V::LoadMasked(src + i * W, tail) : V::Load(src + i * W);
-            acc[i] = Op::StepWeighted(acc[i], w, v);
+            const Reg m = kWeighted ? V::Mul(w, load(src, i)) : load(src, i);
+            acc[i] = Op::Step(acc[i], m);
+            check[i % kChecks] = V::Fma(m, zero, check[i % kChecks]);
           }
+        } else if constexpr (kWeighted) {
+          const Reg w = weight(j);
+#pragma GCC unroll 16
+          for (int i = 0; i < NV; ++i) acc[i] = Op::StepWeighted(acc[i], w, load(src, i));
         } else {
 #pragma GCC unroll 16
-          for (int i = 0; i < NV; ++i) {
-            const Reg v = (kTail && i == NV - 1) ? V::LoadMasked(src + i * W, tail) : V::Load(src + i * W);
-            acc[i] = Op::Step(acc[i], v);
+          for (int i = 0; i < NV; ++i) acc[i] = Op::Step(acc[i], load(src, i));
+        }
+      }
+      if constexpr (Op::kChecked) {
+        bool suspicious = false;
+#pragma GCC unroll 4
+        for (int k = 0; k < kChecks; ++k) suspicious |= V::AnyNan(check[k]);
+        if (suspicious) {  // a NaN or an infinity went by: redo the row with the sticky step
+#pragma GCC unroll 16
+          for (int i = 0; i < NV; ++i) acc[i] = Op::Init();
+          for (int64_t j = b; j < e; ++j) {
+            const float* src = x + static_cast<int64_t>(idx[j]) * ldx;
+            const Reg w = kWeighted ? weight(j) : V::Zero();
+#pragma GCC unroll 16
+            for (int i = 0; i < NV; ++i) acc[i] = Op::Exact(acc[i], kWeighted ? V::Mul(w, load(src, i)) : load(src, i));
           }
         }
       }
@@ -128,33 +163,33 @@ using TileFn = void (*)(const SpmmArgs&, const SpmmTask&, int);
 
 // Table of every (vectors, tail, reduce, weighted) instantiation, indexed at run time.
 template <class V, int NV, bool kTail, bool kWeighted>
-constexpr TileFn PickReduce(Reduce reduce, bool nan_sticky) {
+constexpr TileFn PickReduce(Reduce reduce, bool checked) {
   switch (reduce) {
     case Reduce::kSum: return &TileRows<V, NV, kTail, SumOp<V>, kWeighted, false>;
     case Reduce::kMean: return &TileRows<V, NV, kTail, SumOp<V>, kWeighted, true>;
     case Reduce::kMax:
-      return nan_sticky ? &TileRows<V, NV, kTail, MaxOp<V, true>, kWeighted, false>
-                        : &TileRows<V, NV, kTail, MaxOp<V, false>, kWeighted, false>;
+      return checked ? &TileRows<V, NV, kTail, MaxOp<V, true>, kWeighted, false>
+                     : &TileRows<V, NV, kTail, MaxOp<V, false>, kWeighted, false>;
     case Reduce::kMin: break;
   }
-  return nan_sticky ? &TileRows<V, NV, kTail, MinOp<V, true>, kWeighted, false>
-                    : &TileRows<V, NV, kTail, MinOp<V, false>, kWeighted, false>;
+  return checked ? &TileRows<V, NV, kTail, MinOp<V, true>, kWeighted, false>
+                 : &TileRows<V, NV, kTail, MinOp<V, false>, kWeighted, false>;
 }
 
 template <class V, int NV>
-TileFn PickVariant(bool tail, bool weighted, Reduce reduce, bool nan_sticky) {
+TileFn PickVariant(bool tail, bool weighted, Reduce reduce, bool checked) {
   if (tail) {
-    return weighted ? PickReduce<V, NV, true, true>(reduce, nan_sticky) : PickReduce<V, NV, true, false>(reduce, nan_sticky);
+    return weighted ? PickReduce<V, NV, true, true>(reduce, checked) : PickReduce<V, NV, true, false>(reduce, checked);
   }
-  return weighted ? PickReduce<V, NV, false, true>(reduce, nan_sticky) : PickReduce<V, NV, false, false>(reduce, nan_sticky);
+  return weighted ? PickReduce<V, NV, false, true>(reduce, checked) : PickReduce<V, NV, false, false>(reduce, checked);
 }
 
 template <class V, int... NVs>
-TileFn PickTile(int nv, bool tail, bool weighted, Reduce reduce, bool nan_sticky,
+TileFn PickTile(int nv, bool tail, bool weighted, Reduce reduce, bool checked,
                 std::integer_sequence<int, NVs...> /*unused*/) {
   TileFn fn = nullptr;
   // Expands to one comparison per vector count; the matching one selects its instantiation.
-  ((nv == NVs + 1 ? (fn = PickVariant<V, NVs + 1>(tail, weighted, reduce, nan_sticky), 0) : 0), ...);
+  ((nv == NVs + 1 ? (fn = PickVariant<V, NVs + 1>(tail, weighted, reduce, checked), 0) : 0), ...);
   return fn;
 }
 
@@ -163,7 +198,7 @@ void RunTask(const SpmmArgs& a, const SpmmTask& t, int pf) {
   const int64_t cols = t.col_end - t.col_begin;
   const int nv = static_cast<int>((cols + V::kWidth - 1) / V::kWidth);
   const bool tail = cols % V::kWidth != 0;
-  TileFn fn = PickTile<V>(nv, tail, a.weights != nullptr, a.reduce, t.nan_sticky,
+  TileFn fn = PickTile<V>(nv, tail, a.weights != nullptr, a.reduce, t.checked,
                           std::make_integer_sequence<int, kMaxVectors>());
   fn(a, t, pf);
 }

@@ -15,8 +15,8 @@ struct SpmmTask {
   int64_t col_begin;
   int64_t col_end;
   int64_t head;
-  // max / min only: use the NaN-sticky step (some input is NaN or infinite).
-  bool nan_sticky;
+  // max / min only: some input is NaN or infinite, so check every message for NaN.
+  bool checked;
 };
 
 using SpmmTaskFn = void (*)(const SpmmArgs& args, const SpmmTask& task, int prefetch_distance);
