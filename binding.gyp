@@ -1,7 +1,7 @@
 {
   # CPU addon. One .node target (gnn_kernels); the AVX2 and AVX-512 kernels are compiled in their
   # own static libraries with their own -m flags and chosen at run time (native/kernels/cpu_features.cc),
-  # so the binary runs on any x86-64 CPU. Never -march=native.
+  # so the binary runs on any x86-64 CPU (no host-specific -march flag).
   "variables": {
     "gnn_version%": "<!(node -p \"require('./package.json').version\")",
     "gnn_sanitize%": "0",
