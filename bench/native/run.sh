@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds bench/native/spmm_schedule against native/kernels (same per-ISA flags as binding.gyp,
-# never a host-specific -march).and runs it with the given arguments.
+# never a host-specific -march) and runs it with the given arguments.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/build/bench-native"
