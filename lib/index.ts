@@ -7,8 +7,8 @@ export type { EdgeReduce, EdgeWeightInput, FromCOOOptions, FromCSROptions, FromE
 export { Tensor, dtypeOf } from './tensor';
 export type { DType, DTypeArrays, DTypeOfArray, Device, SupportedTypedArray, TypedArrayFor } from './tensor';
 export * as ops from './ops/index';
-export type { Reduce, SpmmOptions } from './ops/index';
-export { spmm, spmmSync, setConcurrency, queueStats } from './ops/index';
+export type { ActivationName, ActivationOptions, Reduce, SpmmOptions } from './ops/index';
+export { activation, activationSync, spmm, spmmSync, setConcurrency, queueStats } from './ops/index';
 export { backendInfo, getNumThreads, measureMemoryBandwidth, setNumThreads, setSimdLevel } from './backend';
 export type { Bandwidth, BandwidthOptions, BackendInfo, SimdLevel } from './backend';
 export { GnnError } from './errors';

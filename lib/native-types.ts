@@ -70,6 +70,8 @@ export interface NativeAddon {
   spmmSync(...args: NativeSpmmArgs): Float32Array;
   spmmAsync(...args: NativeSpmmArgs): Promise<Float32Array>;
   baselineSpmmSync(graph: NativeGraph, x: Float32Array, width: number, out: Float32Array, reduce: ReduceCode): Float32Array;
+  activationSync(x: Float32Array, out: Float32Array, kind: number, alpha: number): Float32Array;
+  activationAsync(x: Float32Array, out: Float32Array, kind: number, alpha: number): Promise<Float32Array>;
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): number;
   getNumThreads(): number;

@@ -23,6 +23,8 @@ class GnnAddon : public Napi::Addon<GnnAddon> {
         Fn(env, "spmmSync", SpmmSync),
         Fn(env, "spmmAsync", SpmmAsync),
         Fn(env, "baselineSpmmSync", BaselineSpmmSync),
+        Fn(env, "activationSync", ActivationSync),
+        Fn(env, "activationAsync", ActivationAsync),
         Fn(env, "backendInfo", BackendInfo),
         Fn(env, "setNumThreads", SetNumThreads),
         Fn(env, "getNumThreads", GetNumThreads),

@@ -2,3 +2,5 @@
 export { spmm, spmmSync } from './spmm';
 export type { Reduce, SpmmOptions } from './spmm';
 export { setConcurrency, queueStats } from './queue';
+export { activation, activationSync } from './activation';
+export type { ActivationName, ActivationOptions } from './activation';

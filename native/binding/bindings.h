@@ -20,6 +20,10 @@ Napi::Value SpmmSync(const Napi::CallbackInfo& info);
 Napi::Value SpmmAsync(const Napi::CallbackInfo& info);
 Napi::Value BaselineSpmmSync(const Napi::CallbackInfo& info);
 
+// elementwise_binding.cc
+Napi::Value ActivationSync(const Napi::CallbackInfo& info);
+Napi::Value ActivationAsync(const Napi::CallbackInfo& info);
+
 // backend_binding.cc
 Napi::Value BackendInfo(const Napi::CallbackInfo& info);
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info);

@@ -40,6 +40,25 @@ struct Vec {
   // the compiler fold its load into vmaxps.
   static Reg MaxFast(Reg acc, Reg v) { return _mm256_max_ps(acc, v); }
   static Reg MinFast(Reg acc, Reg v) { return _mm256_min_ps(acc, v); }
+  // Math building blocks (simd_math.h). Masks are all-ones / all-zeros lanes.
+  static Reg Sub(Reg a, Reg b) { return _mm256_sub_ps(a, b); }
+  static Reg Abs(Reg a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static Reg Xor(Reg a, Reg b) { return _mm256_xor_ps(a, b); }
+  static Reg And(Reg a, Reg b) { return _mm256_and_ps(a, b); }
+  static Reg Round(Reg a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static Reg Floor(Reg a) { return _mm256_floor_ps(a); }
+  // 2^n for integral n in [-126, 127].
+  static Reg Pow2(Reg n) {
+    const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+  }
+  static Mask Lt(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ)); }
+  static Mask Gt(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+  static Mask Le(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LE_OQ)); }
+  static Mask IsNan(Reg a) { return _mm256_castps_si256(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)); }
+  static Reg Select(Mask m, Reg a, Reg b) { return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(m)); }
+  // max(x, 0), keeping NaN (vmaxps returns its second operand, here +0, for NaN and for -0).
+  static Reg Relu(Reg x) { return Select(IsNan(x), x, _mm256_max_ps(x, _mm256_setzero_ps())); }
   static bool AnyNan(Reg v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
   static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 };

@@ -39,6 +39,25 @@ struct Vec {
   // the compiler fold its load into vmaxps.
   static Reg MaxFast(Reg acc, Reg v) { return _mm512_max_ps(acc, v); }
   static Reg MinFast(Reg acc, Reg v) { return _mm512_min_ps(acc, v); }
+  // Math building blocks (simd_math.h).
+  static Reg Sub(Reg a, Reg b) { return _mm512_sub_ps(a, b); }
+  static Reg Abs(Reg a) { return _mm512_abs_ps(a); }
+  static Reg Xor(Reg a, Reg b) { return _mm512_xor_ps(a, b); }
+  static Reg And(Reg a, Reg b) { return _mm512_and_ps(a, b); }
+  static Reg Round(Reg a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static Reg Floor(Reg a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+  // 2^n for integral n in [-126, 127].
+  static Reg Pow2(Reg n) {
+    const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+  }
+  static Mask Lt(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static Mask Gt(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+  static Mask Le(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
+  static Mask IsNan(Reg a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+  static Reg Select(Mask m, Reg a, Reg b) { return _mm512_mask_blend_ps(m, b, a); }  // m ? a : b
+  // max(x, 0), keeping NaN (vmaxps returns its second operand, here +0, for NaN and for -0).
+  static Reg Relu(Reg x) { return Select(IsNan(x), x, _mm512_max_ps(x, _mm512_setzero_ps())); }
   static bool AnyNan(Reg v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
   static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 };
