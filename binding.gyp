@@ -73,6 +73,7 @@
         "native/kernels/finite_scan.cc",
         "native/kernels/graph_build.cc",
         "native/kernels/graph_transform.cc",
+        "native/kernels/row_partition.cc",
         "native/kernels/spmm.cc",
         "native/kernels/spmm_scalar.cc",
         "native/kernels/thread_pool.cc"

@@ -12,7 +12,7 @@ avx512=(-mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -Wno-maybe-unini
 if [ ! -x "$out/spmm_schedule" ] || [ -n "$(find "$k" "$root/bench/native" -newer "$out/spmm_schedule" -name '*.[ch]*' | head -1)" ]; then
   echo "building build/bench-native/spmm_schedule" >&2
   objs=()
-  for f in thread_pool cpu_features spmm spmm_scalar finite_scan baseline_spmm; do
+  for f in thread_pool cpu_features spmm spmm_scalar finite_scan row_partition baseline_spmm; do
     g++ "${flags[@]}" -c "$k/$f.cc" -o "$out/$f.o" & objs+=("$out/$f.o")
   done
   g++ "${flags[@]}" "${avx2[@]}" -c "$k/spmm_avx2.cc" -o "$out/spmm_avx2.o" & objs+=("$out/spmm_avx2.o")

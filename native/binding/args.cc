@@ -151,6 +151,7 @@ CsrView ToCsrView(const CsrGraphView& g) {
   v.indptr = g.indptr.data;
   v.indptr64 = g.indptr.wide;
   v.indices = g.indices;
+  v.edge_ids = g.edge_ids;
   v.num_rows = g.num_rows;
   v.num_cols = g.num_cols;
   v.nnz = g.nnz;

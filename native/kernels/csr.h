@@ -41,6 +41,24 @@ struct CsrGraphOut {
   float* weights = nullptr;     // may be null for unweighted results
 };
 
+// A validated CSR graph as the kernels see it: indptr[num_rows + 1] (int32 or int64),
+// indices[nnz] in [0, num_cols); edge_ids[j] (null: identity) is CSR entry j's position in the
+// caller's edge order, for per-edge inputs and outputs given in that order.
+struct CsrView {
+  const void* indptr = nullptr;
+  bool indptr64 = false;
+  const int32_t* indices = nullptr;
+  const int32_t* edge_ids = nullptr;
+  int64_t num_rows = 0;  // destination nodes
+  int64_t num_cols = 0;  // source nodes
+  int64_t nnz = 0;
+
+  int64_t RowBegin(int64_t r) const {
+    return indptr64 ? static_cast<const int64_t*>(indptr)[r]
+                    : static_cast<const int32_t*>(indptr)[r];
+  }
+};
+
 // Largest edge count an int32 indptr holds.
 constexpr int64_t kMaxInt32Nnz = 2147483647;
 

@@ -16,23 +16,18 @@
 
 #include "cpu_features.h"
 #include "finite_scan.h"
+#include "row_partition.h"
 #include "spmm_task.h"
 #include "thread_pool.h"
 
 namespace gnn {
 namespace {
 
-// Work units per extra thread: below ~1M units (about 50 us of kernel time) waking a sleeping
-// worker costs more than it saves (measured on Cora and PubMed, 2 cores). A unit is one float
-// gathered or written; each edge and row also costs kPerEdgeUnits for its index and loop.
-constexpr int64_t kMinWorkPerThread = int64_t{1} << 20;
+// Work is counted in floats gathered or written; each edge and row also costs kPerEdgeUnits for
+// its index and loop (measured on Cora and PubMed: see row_partition.h for the threshold).
 constexpr int64_t kPerEdgeUnits = 16;
 // Average degree from which max / min scan their inputs to run the plain form (see below).
 constexpr int64_t kMinDegreeForScan = 8;
-// Tasks per thread, for dynamic load balancing.
-constexpr int64_t kTasksPerThread = 8;
-// Cost of a row relative to one edge (loop setup and the output write), in edge units.
-constexpr int64_t kRowCost = 2;
 
 struct KernelChoice {
   SpmmTaskFn fn;
@@ -52,15 +47,6 @@ KernelChoice ChooseKernel() {
 }
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-// First row r in [lo, hi] with cost(r) >= target, cost(r) = indptr[r] + r * kRowCost.
-int64_t FindRowByCost(const CsrView& g, int64_t target, int64_t lo, int64_t hi) {
-  while (lo < hi) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    if (g.RowBegin(mid) + mid * kRowCost < target) lo = mid + 1; else hi = mid;
-  }
-  return lo;
-}
 
 std::string Str(int64_t v) { return std::to_string(v); }
 
@@ -116,22 +102,9 @@ Status SpmmWithSchedule(const SpmmArgs& a, const SpmmSchedule& s) {
 
   // Threads and row chunks.
   const int64_t work = (g.nnz + g.num_rows) * (a.width + kPerEdgeUnits);
-  int64_t threads = s.max_threads > 0 ? s.max_threads : NumThreads();
-  threads = std::max<int64_t>(1, std::min(threads, work / kMinWorkPerThread));
-  int64_t chunks = 1;
-  if (threads > 1) {
-    chunks = std::min(g.num_rows, CeilDiv(threads * kTasksPerThread, num_tiles));
-    chunks = std::max<int64_t>(chunks, 1);
-  }
-  std::vector<int64_t> bounds(static_cast<size_t>(chunks) + 1);
-  const int64_t total_cost = g.nnz + g.num_rows * kRowCost;
-  bounds[0] = 0;
-  for (int64_t c = 1; c < chunks; ++c) {
-    // 128-bit free: total_cost * c < 2^63 for any graph that fits in memory.
-    bounds[c] = FindRowByCost(g, total_cost / chunks * c + total_cost % chunks * c / chunks,
-                              bounds[c - 1], g.num_rows);
-  }
-  bounds[chunks] = g.num_rows;
+  const int64_t threads = ThreadsForWork(work, s.max_threads > 0 ? s.max_threads : NumThreads());
+  const std::vector<int64_t> bounds = PartitionRows(g, threads, num_tiles);
+  const int64_t chunks = static_cast<int64_t>(bounds.size()) - 1;
 
   // Prefetch distance, measured on R-MAT and uniform graphs at scale 18 (BENCHMARKS.md): 64 edges
   // ahead for rows of one cache line, 32 up to 256 bytes, 16 beyond (4-16 KiB of rows in flight).

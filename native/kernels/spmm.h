@@ -7,26 +7,12 @@
 
 #include <cstdint>
 
+#include "csr.h"
 #include "status.h"
 
 namespace gnn {
 
 enum class Reduce { kSum = 0, kMean = 1, kMax = 2, kMin = 3 };
-
-// A validated CSR graph: indptr[num_rows + 1] (int32 or int64), indices[nnz] in [0, num_cols).
-struct CsrView {
-  const void* indptr = nullptr;
-  bool indptr64 = false;
-  const int32_t* indices = nullptr;
-  int64_t num_rows = 0;  // destination nodes
-  int64_t num_cols = 0;  // source nodes
-  int64_t nnz = 0;
-
-  int64_t RowBegin(int64_t r) const {
-    return indptr64 ? static_cast<const int64_t*>(indptr)[r]
-                    : static_cast<const int32_t*>(indptr)[r];
-  }
-};
 
 struct SpmmArgs {
   CsrView graph;
