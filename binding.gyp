@@ -32,7 +32,7 @@
       "conditions": [
         ["target_arch=='x64'", {
           "type": "static_library",
-          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc", "native/kernels/elementwise_avx2.cc"],
+          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc", "native/kernels/elementwise_avx2.cc", "native/kernels/attention_avx2.cc"],
           "cflags_cc": ["<@(gnn_avx2_flags)"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx2_flags)"] }
         }]
@@ -44,7 +44,7 @@
       "conditions": [
         ["target_arch=='x64'", {
           "type": "static_library",
-          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc", "native/kernels/elementwise_avx512.cc"],
+          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc", "native/kernels/elementwise_avx512.cc", "native/kernels/attention_avx512.cc"],
           "cflags_cc": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"] }
         }]
@@ -60,11 +60,14 @@
       "sources": [
         "native/addon.cc",
         "native/binding/args.cc",
+        "native/binding/attention_binding.cc",
         "native/binding/backend_binding.cc",
         "native/binding/elementwise_binding.cc",
         "native/binding/errors.cc",
         "native/binding/graph_binding.cc",
         "native/binding/spmm_binding.cc",
+        "native/kernels/attention.cc",
+        "native/kernels/attention_scalar.cc",
         "native/kernels/bandwidth.cc",
         "native/kernels/baseline_spmm.cc",
         "native/kernels/cpu_features.cc",

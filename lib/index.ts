@@ -7,8 +7,31 @@ export type { EdgeReduce, EdgeWeightInput, FromCOOOptions, FromCSROptions, FromE
 export { Tensor, dtypeOf } from './tensor';
 export type { DType, DTypeArrays, DTypeOfArray, Device, SupportedTypedArray, TypedArrayFor } from './tensor';
 export * as ops from './ops/index';
-export type { ActivationName, ActivationOptions, Reduce, SpmmOptions } from './ops/index';
-export { activation, activationSync, spmm, spmmSync, setConcurrency, queueStats } from './ops/index';
+export type {
+  ActivationName,
+  ActivationOptions,
+  EdgeSoftmaxOptions,
+  GatAggregateOptions,
+  GatAggregateResult,
+  Reduce,
+  SddmmOp,
+  SddmmOptions,
+  SpmmOptions,
+} from './ops/index';
+export {
+  activation,
+  activationSync,
+  edgeSoftmax,
+  edgeSoftmaxSync,
+  gatAggregate,
+  gatAggregateSync,
+  queueStats,
+  sddmm,
+  sddmmSync,
+  setConcurrency,
+  spmm,
+  spmmSync,
+} from './ops/index';
 export { backendInfo, getNumThreads, measureMemoryBandwidth, setNumThreads, setSimdLevel } from './backend';
 export type { Bandwidth, BandwidthOptions, BackendInfo, SimdLevel } from './backend';
 export { GnnError } from './errors';

@@ -49,6 +49,33 @@ export type NativeSpmmArgs = [
   reduce: ReduceCode,
 ];
 
+/** sddmm's positional arguments; op: 0 dot, 1 add, 2 sub, 3 mul. */
+export type NativeSddmmArgs = [
+  graph: NativeGraph,
+  u: Float32Array,
+  uWidth: number,
+  v: Float32Array,
+  vWidth: number,
+  heads: number,
+  op: number,
+  out: Float32Array,
+  outWidth: number,
+];
+
+/** gatAggregate's positional arguments. */
+export type NativeGatArgs = [
+  graph: NativeGraph,
+  x: Float32Array,
+  heads: number,
+  headWidth: number,
+  aSrc: Float32Array,
+  aDst: Float32Array,
+  edgeTerm: Float32Array | null,
+  negativeSlope: number,
+  out: Float32Array,
+  attention: Float32Array | null,
+];
+
 export interface NativeAddon {
   csrFromEdgeIndex(
     src: Int32Array,
@@ -70,6 +97,12 @@ export interface NativeAddon {
   spmmSync(...args: NativeSpmmArgs): Float32Array;
   spmmAsync(...args: NativeSpmmArgs): Promise<Float32Array>;
   baselineSpmmSync(graph: NativeGraph, x: Float32Array, width: number, out: Float32Array, reduce: ReduceCode): Float32Array;
+  sddmmSync(...args: NativeSddmmArgs): Float32Array;
+  sddmmAsync(...args: NativeSddmmArgs): Promise<Float32Array>;
+  edgeSoftmaxSync(graph: NativeGraph, scores: Float32Array, heads: number, out: Float32Array): Float32Array;
+  edgeSoftmaxAsync(graph: NativeGraph, scores: Float32Array, heads: number, out: Float32Array): Promise<Float32Array>;
+  gatAggregateSync(...args: NativeGatArgs): Float32Array;
+  gatAggregateAsync(...args: NativeGatArgs): Promise<Float32Array>;
   activationSync(x: Float32Array, out: Float32Array, kind: number, alpha: number): Float32Array;
   activationAsync(x: Float32Array, out: Float32Array, kind: number, alpha: number): Promise<Float32Array>;
   backendInfo(): NativeBackendInfo;

@@ -20,6 +20,14 @@ Napi::Value SpmmSync(const Napi::CallbackInfo& info);
 Napi::Value SpmmAsync(const Napi::CallbackInfo& info);
 Napi::Value BaselineSpmmSync(const Napi::CallbackInfo& info);
 
+// attention_binding.cc
+Napi::Value SddmmSync(const Napi::CallbackInfo& info);
+Napi::Value SddmmAsync(const Napi::CallbackInfo& info);
+Napi::Value EdgeSoftmaxSync(const Napi::CallbackInfo& info);
+Napi::Value EdgeSoftmaxAsync(const Napi::CallbackInfo& info);
+Napi::Value GatAggregateSync(const Napi::CallbackInfo& info);
+Napi::Value GatAggregateAsync(const Napi::CallbackInfo& info);
+
 // elementwise_binding.cc
 Napi::Value ActivationSync(const Napi::CallbackInfo& info);
 Napi::Value ActivationAsync(const Napi::CallbackInfo& info);

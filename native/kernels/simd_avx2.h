@@ -59,6 +59,20 @@ struct Vec {
   static Reg Select(Mask m, Reg a, Reg b) { return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(m)); }
   // max(x, 0), keeping NaN (vmaxps returns its second operand, here +0, for NaN and for -0).
   static Reg Relu(Reg x) { return Select(IsNan(x), x, _mm256_max_ps(x, _mm256_setzero_ps())); }
+  static Mask Eq(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
+  static bool Any(Mask m) { return _mm256_movemask_ps(_mm256_castsi256_ps(m)) != 0; }
+  // Lanes [lo, hi) set (0 <= lo <= hi <= 8).
+  static Mask LaneRange(int64_t lo, int64_t hi) { return _mm256_andnot_si256(FirstN(lo), FirstN(hi)); }
+  static float ReduceAdd(Reg a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  // Lane permutation: result lane i = table[index[i]] (index lanes in [0, 8)).
+  using Index = __m256i;
+  static Index LoadIndex(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static Reg Permute(Reg table, Index index) { return _mm256_permutevar8x32_ps(table, index); }
   static bool AnyNan(Reg v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
   static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 };

@@ -58,6 +58,15 @@ struct Vec {
   static Reg Select(Mask m, Reg a, Reg b) { return _mm512_mask_blend_ps(m, b, a); }  // m ? a : b
   // max(x, 0), keeping NaN (vmaxps returns its second operand, here +0, for NaN and for -0).
   static Reg Relu(Reg x) { return Select(IsNan(x), x, _mm512_max_ps(x, _mm512_setzero_ps())); }
+  static Mask Eq(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  static bool Any(Mask m) { return m != 0; }
+  // Lanes [lo, hi) set (0 <= lo <= hi <= 16).
+  static Mask LaneRange(int64_t lo, int64_t hi) { return static_cast<Mask>(FirstN(hi) & ~FirstN(lo)); }
+  static float ReduceAdd(Reg a) { return _mm512_reduce_add_ps(a); }
+  // Lane permutation: result lane i = table[index[i]] (index lanes in [0, 16)).
+  using Index = __m512i;
+  static Index LoadIndex(const int32_t* p) { return _mm512_loadu_si512(p); }
+  static Reg Permute(Reg table, Index index) { return _mm512_permutexvar_ps(index, table); }
   static bool AnyNan(Reg v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
   static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 };
