@@ -20,7 +20,7 @@ std::string Str(int64_t v) { return std::to_string(v); }
 
 struct Kernels {
   void (*sddmm)(const SddmmArgs&, int64_t, int64_t);
-  void (*softmax)(const EdgeSoftmaxArgs&, int64_t, int64_t);
+  void (*softmax)(const EdgeSoftmaxArgs&, int64_t, int64_t, float*);
   void (*gat)(const GatArgs&, const GatTask&);
   int64_t width;
   int64_t gat_max_columns;
@@ -89,8 +89,15 @@ Status EdgeSoftmax(const EdgeSoftmaxArgs& a) {
   if (a.heads < 1) return Status(StatusCode::kShapeMismatch, "edgeSoftmax: expected at least one head");
   if (a.graph.nnz == 0) return Status::Ok();
   const Kernels k = Choose();
-  // ~3 reads, one write and ~40 flops of exp per score.
-  ForRowRanges(a.graph, 8 * a.heads, [&](int64_t b, int64_t e) { k.softmax(a, b, e); });
+  // ~3 reads, one write and ~40 flops of exp per score. Each task stages one row's scores at a
+  // time in a buffer as long as its largest in-degree (allocated per task, not per row).
+  const CsrView& g = a.graph;
+  ForRowRanges(g, 8 * a.heads, [&](int64_t b, int64_t e) {
+    int64_t longest = 0;
+    for (int64_t v = b; v < e; ++v) longest = std::max(longest, g.RowBegin(v + 1) - g.RowBegin(v));
+    std::vector<float> buffer(static_cast<size_t>(longest) + 16);
+    k.softmax(a, b, e, buffer.data());
+  });
   return Status::Ok();
 }
 

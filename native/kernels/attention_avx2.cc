@@ -9,8 +9,8 @@ void SddmmRows(const SddmmArgs& a, int64_t row_begin, int64_t row_end) {
   attention_impl::SddmmRows<Vec>(a, row_begin, row_end);
 }
 
-void EdgeSoftmaxRows(const EdgeSoftmaxArgs& a, int64_t row_begin, int64_t row_end) {
-  attention_impl::EdgeSoftmaxRows<Vec>(a, row_begin, row_end);
+void EdgeSoftmaxRows(const EdgeSoftmaxArgs& a, int64_t row_begin, int64_t row_end, float* buffer) {
+  attention_impl::EdgeSoftmaxRows<Vec>(a, row_begin, row_end, buffer);
 }
 
 void GatTaskKernel(const GatArgs& a, const GatTask& t) {

@@ -54,7 +54,7 @@ void SddmmRows(const SddmmArgs& a, int64_t row_begin, int64_t row_end) {
   }
 }
 
-void EdgeSoftmaxRows(const EdgeSoftmaxArgs& a, int64_t row_begin, int64_t row_end) {
+void EdgeSoftmaxRows(const EdgeSoftmaxArgs& a, int64_t row_begin, int64_t row_end, float* /*buffer*/) {
   const CsrView& g = a.graph;
   const int64_t heads = a.heads;
   for (int64_t v = row_begin; v < row_end; ++v) {

@@ -19,7 +19,8 @@ struct GatTask {
 #define GNN_ATTENTION_KERNELS(ns)                                                                    \
   namespace ns {                                                                                     \
   void SddmmRows(const SddmmArgs& a, int64_t row_begin, int64_t row_end);                            \
-  void EdgeSoftmaxRows(const EdgeSoftmaxArgs& a, int64_t row_begin, int64_t row_end);                \
+  /* buffer: room for the largest in-degree among the rows (the SIMD kernels stage scores there) */ \
+  void EdgeSoftmaxRows(const EdgeSoftmaxArgs& a, int64_t row_begin, int64_t row_end, float* buffer); \
   void GatTaskKernel(const GatArgs& a, const GatTask& t);                                            \
   }
 
