@@ -92,13 +92,38 @@ Status SpmmWithSchedule(const SpmmArgs& a, const SpmmSchedule& s) {
   const int64_t head_width = a.width / a.heads;
 
   // Feature tiles: as wide as the register budget (or the requested width), balanced, and rounded
-  // up to whole vectors so only the last vector of a head is partial.
+  // up to whole vectors so only the last vector of a head is partial. With per-head weights and
+  // heads narrower than half a tile (GAT's 8 heads of 8), a tile takes several whole heads, up to
+  // a vector's width of them, instead of one short tile per head (sum and mean; measured in
+  // BENCHMARKS.md).
   int64_t max_tile = s.tile_columns > 0 ? std::min(s.tile_columns, k.max_tile) : k.max_tile;
   max_tile = std::max<int64_t>(k.vector_width, max_tile / k.vector_width * k.vector_width);
-  const int64_t tiles_per_head = CeilDiv(head_width, max_tile);
-  const int64_t tile_width =
-      std::min(max_tile, CeilDiv(CeilDiv(head_width, tiles_per_head), k.vector_width) * k.vector_width);
-  const int64_t num_tiles = a.heads * tiles_per_head;
+  struct Tile {
+    int64_t col_begin, col_end, head;
+    bool head_lanes;
+  };
+  std::vector<Tile> tiles;
+  const bool sums = a.reduce == Reduce::kSum || a.reduce == Reduce::kMean;
+  if (a.heads > 1 && a.weights != nullptr && sums && k.vector_width > 1 && 2 * head_width <= max_tile) {
+    const int64_t per_tile = std::min({a.heads, k.vector_width, max_tile / head_width});
+    const int64_t count = CeilDiv(a.heads, per_tile);
+    for (int64_t t = 0; t < count; ++t) {
+      const int64_t hb = a.heads * t / count;
+      const int64_t he = a.heads * (t + 1) / count;
+      tiles.push_back({hb * head_width, he * head_width, hb, true});
+    }
+  } else {
+    const int64_t tiles_per_head = CeilDiv(head_width, max_tile);
+    const int64_t tile_width =
+        std::min(max_tile, CeilDiv(CeilDiv(head_width, tiles_per_head), k.vector_width) * k.vector_width);
+    for (int64_t h = 0; h < a.heads; ++h) {
+      for (int64_t c = 0; c < head_width; c += tile_width) {
+        tiles.push_back({h * head_width + c, h * head_width + std::min(head_width, c + tile_width), h, false});
+      }
+    }
+  }
+  const int64_t num_tiles = static_cast<int64_t>(tiles.size());
+  const int64_t tile_width = tiles.empty() ? 0 : tiles[0].col_end - tiles[0].col_begin;
 
   // Threads and row chunks.
   const int64_t work = (g.nnz + g.num_rows) * (a.width + kPerEdgeUnits);
@@ -123,19 +148,17 @@ Status SpmmWithSchedule(const SpmmArgs& a, const SpmmSchedule& s) {
   }
   const int64_t num_tasks = num_tiles * chunks;
   ParallelFor(num_tasks, static_cast<int>(threads), [&](int64_t t) {
-    const int64_t tile = t / chunks;
+    const Tile& tile = tiles[t / chunks];
     const int64_t chunk = t % chunks;
-    const int64_t head = tile / tiles_per_head;
-    const int64_t col_in_head = (tile % tiles_per_head) * tile_width;
+    if (bounds[chunk] == bounds[chunk + 1]) return;
     SpmmTask task;
     task.row_begin = bounds[chunk];
     task.row_end = bounds[chunk + 1];
-    if (task.row_begin == task.row_end) return;
-    task.head = head;
+    task.col_begin = tile.col_begin;
+    task.col_end = tile.col_end;
+    task.head = tile.head;
+    task.head_lanes = tile.head_lanes;
     task.checked = checked;
-    task.col_begin = head * head_width + col_in_head;
-    task.col_end = head * head_width + std::min(head_width, col_in_head + tile_width);
-    if (task.col_begin >= task.col_end) return;
     k.fn(a, task, pf);
   });
   return Status::Ok();

@@ -159,6 +159,69 @@ void TileRows(const SpmmArgs& a, const SpmmTask& t, int pf) {
   }
 }
 
+// Sum / mean with per-head weights over a tile of whole heads (SpmmTask::head_lanes): each edge's
+// head weights load as one vector (a lane per head) and reach each column through a permutation.
+template <class V, int NV, bool kTail, bool kMean>
+void TileRowsHeadLanes(const SpmmArgs& a, const SpmmTask& t, int pf) {
+  using Reg = typename V::Reg;
+  constexpr int W = V::kWidth;
+  constexpr int kLinesPerRow = (NV * W * 4 + 63) / 64;
+  const int64_t col0 = t.col_begin;
+  const int64_t f = a.width / a.heads;
+  const int64_t h0 = t.head;
+  const typename V::Mask hmask = V::FirstN((t.col_end - col0) / f);
+  const typename V::Mask tail = V::FirstN(t.col_end - col0 - (NV - 1) * W);
+  alignas(64) int32_t head_of[NV * W];
+  for (int64_t k = 0; k < NV * W; ++k) {
+    const int64_t c = col0 + k < t.col_end ? col0 + k : t.col_end - 1;
+    head_of[k] = static_cast<int32_t>(c / f - h0);
+  }
+  const float* const x = a.x + col0;
+  const int32_t* const idx = a.graph.indices;
+  const int64_t nnz = a.graph.nnz;
+  const int64_t ldx = a.ldx;
+  const int64_t heads = a.heads;
+  const float* const wbase = a.weights + h0;
+  const int32_t* const wids = a.weight_ids;
+  const bool misaligned = (reinterpret_cast<uintptr_t>(x) | static_cast<uintptr_t>(ldx * 4)) % 64 != 0;
+  const auto* const ptr32 = static_cast<const int32_t*>(a.graph.indptr);
+  const auto* const ptr64 = static_cast<const int64_t*>(a.graph.indptr);
+  const bool wide = a.graph.indptr64;
+  const auto row_begin = [=](int64_t r) -> int64_t { return wide ? ptr64[r] : ptr32[r]; };
+  for (int64_t row = t.row_begin; row < t.row_end; ++row) {
+    const int64_t b = row_begin(row);
+    const int64_t e = row_begin(row + 1);
+    float* const dst = a.out + row * a.ldo + col0;
+    Reg acc[NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < NV; ++i) acc[i] = V::Zero();
+    for (int64_t j = b; j < e; ++j) {
+      if (pf > 0 && j + pf < nnz) {
+        const float* ahead = x + static_cast<int64_t>(idx[j + pf]) * ldx;
+#pragma GCC unroll 16
+        for (int l = 0; l < kLinesPerRow; ++l) V::Prefetch(ahead + l * 16);
+        if (misaligned) V::Prefetch(ahead + NV * W - 1);
+      }
+      const float* src = x + static_cast<int64_t>(idx[j]) * ldx;
+      const Reg w = V::LoadMasked(wbase + (wids != nullptr ? static_cast<int64_t>(wids[j]) : j) * heads, hmask);
+#pragma GCC unroll 16
+      for (int i = 0; i < NV; ++i) {
+        const Reg v = (kTail && i == NV - 1) ? V::LoadMasked(src + i * W, tail) : V::Load(src + i * W);
+        acc[i] = V::Fma(V::Permute(w, V::LoadIndex(head_of + i * W)), v, acc[i]);
+      }
+    }
+    if (kMean && e > b) {
+      const Reg deg = V::Set1(static_cast<float>(e - b));
+#pragma GCC unroll 16
+      for (int i = 0; i < NV; ++i) acc[i] = V::Div(acc[i], deg);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < NV; ++i) {
+      if (kTail && i == NV - 1) V::StoreMasked(dst + i * W, acc[i], tail); else V::Store(dst + i * W, acc[i]);
+    }
+  }
+}
+
 using TileFn = void (*)(const SpmmArgs&, const SpmmTask&, int);
 
 // Table of every (vectors, tail, reduce, weighted) instantiation, indexed at run time.
@@ -177,7 +240,12 @@ constexpr TileFn PickReduce(Reduce reduce, bool checked) {
 }
 
 template <class V, int NV>
-TileFn PickVariant(bool tail, bool weighted, Reduce reduce, bool checked) {
+TileFn PickVariant(bool tail, bool weighted, Reduce reduce, bool checked, bool head_lanes) {
+  if (head_lanes) {  // sum or mean with per-head weights (the schedule guarantees it)
+    const bool mean = reduce == Reduce::kMean;
+    if (tail) return mean ? &TileRowsHeadLanes<V, NV, true, true> : &TileRowsHeadLanes<V, NV, true, false>;
+    return mean ? &TileRowsHeadLanes<V, NV, false, true> : &TileRowsHeadLanes<V, NV, false, false>;
+  }
   if (tail) {
     return weighted ? PickReduce<V, NV, true, true>(reduce, checked) : PickReduce<V, NV, true, false>(reduce, checked);
   }
@@ -185,11 +253,11 @@ TileFn PickVariant(bool tail, bool weighted, Reduce reduce, bool checked) {
 }
 
 template <class V, int... NVs>
-TileFn PickTile(int nv, bool tail, bool weighted, Reduce reduce, bool checked,
+TileFn PickTile(int nv, bool tail, bool weighted, Reduce reduce, bool checked, bool head_lanes,
                 std::integer_sequence<int, NVs...> /*unused*/) {
   TileFn fn = nullptr;
   // Expands to one comparison per vector count; the matching one selects its instantiation.
-  ((nv == NVs + 1 ? (fn = PickVariant<V, NVs + 1>(tail, weighted, reduce, checked), 0) : 0), ...);
+  ((nv == NVs + 1 ? (fn = PickVariant<V, NVs + 1>(tail, weighted, reduce, checked, head_lanes), 0) : 0), ...);
   return fn;
 }
 
@@ -198,7 +266,7 @@ void RunTask(const SpmmArgs& a, const SpmmTask& t, int pf) {
   const int64_t cols = t.col_end - t.col_begin;
   const int nv = static_cast<int>((cols + V::kWidth - 1) / V::kWidth);
   const bool tail = cols % V::kWidth != 0;
-  TileFn fn = PickTile<V>(nv, tail, a.weights != nullptr, a.reduce, t.checked,
+  TileFn fn = PickTile<V>(nv, tail, a.weights != nullptr, a.reduce, t.checked, t.head_lanes,
                           std::make_integer_sequence<int, kMaxVectors>());
   fn(a, t, pf);
 }

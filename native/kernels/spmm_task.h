@@ -7,14 +7,17 @@
 
 namespace gnn {
 
-// A rectangle of the output: rows [row_begin, row_end) x columns [col_begin, col_end), all of
-// them inside one head. One task is computed by one thread.
+// A rectangle of the output: rows [row_begin, row_end) x columns [col_begin, col_end). Either all
+// columns lie inside head `head`, or (head_lanes) the tile holds whole heads head .. head + k - 1,
+// at most one vector's width of them, each edge's head weights loaded as one vector and carried to
+// their columns by a lane permutation. One task is computed by one thread.
 struct SpmmTask {
   int64_t row_begin;
   int64_t row_end;
   int64_t col_begin;
   int64_t col_end;
   int64_t head;
+  bool head_lanes;
   // max / min only: some input is NaN or infinite, so check every message for NaN.
   bool checked;
 };
