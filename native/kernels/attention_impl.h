@@ -253,15 +253,24 @@ void GatTile(const GatArgs& a, const GatTask& t) {
       }
       const Reg s = score(j, adst);
       const Reg mnew = V::MaxNan(mx, s);
-      const Reg scale = V::Select(V::Eq(mnew, ninf), one, simd_math::Exp<V>(V::Sub(mx, mnew)));
-      const Reg w = V::Select(V::Eq(s, ninf), zero, simd_math::Exp<V>(V::Sub(s, mnew)));
-      sum = V::Fma(sum, scale, w);
-      mx = mnew;
       const float* src = xt + static_cast<int64_t>(g.indices[j]) * ldx;
+      if (V::Any(V::Ne(mnew, mx))) {  // some head's maximum moved (or turned NaN): rescale
+        const Reg scale = V::Select(V::Eq(mnew, ninf), one, simd_math::Exp<V>(V::Sub(mx, mnew)));
+        const Reg w = V::Select(V::Eq(s, ninf), zero, simd_math::Exp<V>(V::Sub(s, mnew)));
+        sum = V::Fma(sum, scale, w);
+        mx = mnew;
 #pragma GCC unroll 16
-      for (int i = 0; i < NV; ++i) {
-        const typename V::Index lanes = V::LoadIndex(head_of + i * W);
-        acc[i] = V::Fma(V::Permute(w, lanes), load(src, i), V::Mul(acc[i], V::Permute(scale, lanes)));
+        for (int i = 0; i < NV; ++i) {
+          const typename V::Index lanes = V::LoadIndex(head_of + i * W);
+          acc[i] = V::Fma(V::Permute(w, lanes), load(src, i), V::Mul(acc[i], V::Permute(scale, lanes)));
+        }
+      } else {  // the usual case once a few edges are in: no rescaling, one exp
+        const Reg w = V::Select(V::Eq(s, ninf), zero, simd_math::Exp<V>(V::Sub(s, mx)));
+        sum = V::Add(sum, w);
+#pragma GCC unroll 16
+        for (int i = 0; i < NV; ++i) {
+          acc[i] = V::Fma(V::Permute(w, V::LoadIndex(head_of + i * W)), load(src, i), acc[i]);
+        }
       }
     }
     const Mask empty = V::Eq(sum, zero);  // no in-edges, or every score -inf

@@ -60,6 +60,7 @@ struct Vec {
   // max(x, 0), keeping NaN (vmaxps returns its second operand, here +0, for NaN and for -0).
   static Reg Relu(Reg x) { return Select(IsNan(x), x, _mm256_max_ps(x, _mm256_setzero_ps())); }
   static Mask Eq(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
+  static Mask Ne(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_NEQ_UQ)); }
   static bool Any(Mask m) { return _mm256_movemask_ps(_mm256_castsi256_ps(m)) != 0; }
   // Lanes [lo, hi) set (0 <= lo <= hi <= 8).
   static Mask LaneRange(int64_t lo, int64_t hi) { return _mm256_andnot_si256(FirstN(lo), FirstN(hi)); }

@@ -59,6 +59,7 @@ struct Vec {
   // max(x, 0), keeping NaN (vmaxps returns its second operand, here +0, for NaN and for -0).
   static Reg Relu(Reg x) { return Select(IsNan(x), x, _mm512_max_ps(x, _mm512_setzero_ps())); }
   static Mask Eq(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  static Mask Ne(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
   static bool Any(Mask m) { return m != 0; }
   // Lanes [lo, hi) set (0 <= lo <= hi <= 16).
   static Mask LaneRange(int64_t lo, int64_t hi) { return static_cast<Mask>(FirstN(hi) & ~FirstN(lo)); }
