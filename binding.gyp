@@ -64,6 +64,7 @@
         "native/binding/elementwise_binding.cc",
         "native/binding/errors.cc",
         "native/binding/graph_binding.cc",
+        "native/binding/linear_binding.cc",
         "native/binding/spmm_binding.cc",
         "native/kernels/bandwidth.cc",
         "native/kernels/baseline_spmm.cc",
