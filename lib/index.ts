@@ -9,8 +9,12 @@ export type { DType, DTypeArrays, DTypeOfArray, Device, SupportedTypedArray, Typ
 export * as ops from './ops/index';
 export type { ActivationName, ActivationOptions, Reduce, SpmmOptions } from './ops/index';
 export { activation, activationSync, spmm, spmmSync, setConcurrency, queueStats } from './ops/index';
+export type { LinearOptions, PackedWeightInfo } from './ops/index';
+export { linear, linearSync, packLinearWeight, releasePackedWeight } from './ops/index';
 export { backendInfo, getNumThreads, measureMemoryBandwidth, setNumThreads, setSimdLevel } from './backend';
 export type { Bandwidth, BandwidthOptions, BackendInfo, SimdLevel } from './backend';
+export { measurePeakFlops } from './backend';
+export type { PeakFlopsOptions } from './backend';
 export { GnnError } from './errors';
 export type { ArgErrorCode, ErrorCode, GnnErrorCode } from './errors';
 export * as generators from './generators/index';

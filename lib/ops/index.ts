@@ -4,3 +4,7 @@ export type { Reduce, SpmmOptions } from './spmm';
 export { setConcurrency, queueStats } from './queue';
 export { activation, activationSync } from './activation';
 export type { ActivationName, ActivationOptions } from './activation';
+export { linear, linearSync } from './linear';
+export type { LinearOptions } from './linear';
+export { packLinearWeight, releasePackedWeight } from './packed-weight';
+export type { PackedWeightInfo } from './packed-weight';
