@@ -10,8 +10,8 @@
 namespace gnn {
 namespace {
 
-using PackFn = void (*)(const float*, int64_t, int64_t, const GemmKBlocks&, float*);
-using RowsFn = void (*)(const LinearArgs&, const GemmKBlocks&, int64_t, int64_t);
+using PackFn = void (*)(const float*, int64_t, int64_t, const GemmBlocking&, float*);
+using RowsFn = void (*)(const LinearArgs&, const GemmBlocking&, int64_t, int64_t);
 using ProbeFn = float (*)(int64_t, float);
 
 struct GemmKernels {
@@ -72,27 +72,34 @@ bool GemmLayoutSupported(int layout) {
   return layout >= 0 && layout <= static_cast<int>(DetectedSimdLevel());
 }
 
-GemmKBlocks PlanGemmKBlocks(GemmLayout layout, int64_t m, int64_t k) {
-  GemmKBlocks b;
-  const int l = static_cast<int>(layout);
-  if (l < 0 || l > 2 || m < 0 || k < 0 || m > kMaxElements || k > kMaxElements) return b;
-  const GemmTile tile = kGemmTiles[l];
+GemmBlocking PlanGemmBlockingFor(const GemmTile& tile, int64_t m, int64_t k, int64_t block_bytes) {
+  GemmBlocking b;
+  if (m < 0 || k < 0 || m > kMaxElements || k > kMaxElements || tile.nr <= 0 || tile.width <= 0) return b;
   b.padded_m = m / tile.nr * tile.nr + (m % tile.nr + tile.width - 1) / tile.width * tile.width;
   if (k == 0) {  // one empty block: the epilogue still writes act(bias)
     b.kc = 0;
     b.count = 1;
+    b.nc = std::max<int64_t>(tile.nr, b.padded_m);
     return b;
   }
-  const int64_t kc_max = std::max(kMinKc, kPackedBlockBytes / (4 * std::max<int64_t>(b.padded_m, 1)));
+  const int64_t kc_max = std::max(kMinKc, block_bytes / (4 * std::max<int64_t>(b.padded_m, 1)));
   b.count = (k + kc_max - 1) / kc_max;
   b.kc = (k + b.count - 1) / b.count;  // balanced blocks
   b.count = (k + b.kc - 1) / b.kc;
+  // Wide weights (kc x M over the budget even at the smallest kc): column blocks of whole panels.
+  b.nc = std::max<int64_t>(tile.nr, block_bytes / (4 * b.kc) / tile.nr * tile.nr);
   return b;
+}
+
+GemmBlocking PlanGemmBlocking(GemmLayout layout, int64_t m, int64_t k) {
+  const int l = static_cast<int>(layout);
+  if (l < 0 || l > 2) return GemmBlocking();
+  return PlanGemmBlockingFor(kGemmTiles[l], m, k, kPackedBlockBytes);
 }
 
 int64_t PackedWeightLength(int layout, int64_t m, int64_t k) {
   if (layout < 0 || layout > 2) return -1;
-  const GemmKBlocks b = PlanGemmKBlocks(static_cast<GemmLayout>(layout), m, k);
+  const GemmBlocking b = PlanGemmBlocking(static_cast<GemmLayout>(layout), m, k);
   if (b.count == 0 || !MulFits(b.padded_m, k, kMaxElements)) return -1;
   return b.padded_m * k;
 }
@@ -118,7 +125,7 @@ Status PackWeight(const float* w, int64_t m, int64_t k, int layout, float* packe
     return Status(StatusCode::kInvalidArgValue, "packed: expected memory separate from the weight, got an overlapping view");
   }
   const GemmLayout l = static_cast<GemmLayout>(layout);
-  KernelsFor(l).pack(w, m, k, PlanGemmKBlocks(l, m, k), packed);
+  KernelsFor(l).pack(w, m, k, PlanGemmBlocking(l, m, k), packed);
   return Status::Ok();
 }
 
@@ -176,7 +183,7 @@ Status CheckLinearArgs(const LinearArgs& a) {
 Status LinearWithSchedule(const LinearArgs& a, const GemmSchedule& s) {
   GNN_RETURN_IF_ERROR(CheckLinearArgs(a));
   const GemmLayout layout = static_cast<GemmLayout>(a.layout);
-  const GemmKBlocks blocks = PlanGemmKBlocks(layout, a.m, a.k);
+  const GemmBlocking blocks = PlanGemmBlocking(layout, a.m, a.k);
   if (a.weight != nullptr && a.packed_length > 0) KernelsFor(layout).pack(a.weight, a.m, a.k, blocks, a.packed);
   if (a.n == 0 || a.m == 0) return Status::Ok();
   const RowsFn rows = KernelsFor(layout).rows;

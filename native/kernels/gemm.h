@@ -42,19 +42,23 @@ constexpr GemmTile kGemmTiles[3] = {
 // Independent FMA chains in each layout's peak-FLOPs probe (gemm_impl.h FmaProbeLoop).
 constexpr int kFmaProbeAccumulators[3] = {8, 12, 16};
 
-// How K is split into blocks (a property of the packed layout, fixed by layout, M and K only).
-struct GemmKBlocks {
-  int64_t kc = 0;          // rows of each block but possibly the last
-  int64_t count = 0;       // number of blocks
-  int64_t padded_m = 0;    // columns of a packed block: full panels plus the last panel padded to the width
+// How the GEMM is blocked. kc (and so the packed layout) depends on the layout, M and K only; nc
+// only orders the loops. Both keep a kc x nc block of the packed weight within an L2 budget.
+struct GemmBlocking {
+  int64_t kc = 0;          // rows of each K-block but possibly the last
+  int64_t count = 0;       // number of K-blocks
+  int64_t padded_m = 0;    // columns of a packed K-block: full panels plus the last panel padded to the width
+  int64_t nc = 0;          // columns per column block (a multiple of the tile's NR)
 };
 
 // The layout the active SIMD level reads.
 GemmLayout ActiveGemmLayout();
 // True when this CPU can run the micro-kernel of `layout`.
 bool GemmLayoutSupported(int layout);
-// K-blocking of a packed weight; count == 0 for an invalid layout or negative sizes.
-GemmKBlocks PlanGemmKBlocks(GemmLayout layout, int64_t m, int64_t k);
+// Blocking of a packed weight; count == 0 for an invalid layout or negative sizes.
+GemmBlocking PlanGemmBlocking(GemmLayout layout, int64_t m, int64_t k);
+// The same for a given tile and L2 budget in bytes (benchmarks try other budgets).
+GemmBlocking PlanGemmBlockingFor(const GemmTile& tile, int64_t m, int64_t k, int64_t block_bytes);
 // Floats in the packed form of an [m, k] weight for `layout`; -1 when layout or sizes are invalid
 // or the size does not fit in 2^53 (what a JavaScript typed array can index).
 int64_t PackedWeightLength(int layout, int64_t m, int64_t k);
@@ -102,18 +106,18 @@ Status MeasurePeakFlops(int threads, double ms, double* gflops);
 
 // Per-ISA pieces (gemm_impl.h); called only after the run-time SIMD check.
 namespace scalar {
-void GemmPack(const float* w, int64_t m, int64_t k, const GemmKBlocks& blocks, float* packed);
-void GemmRows(const LinearArgs& args, const GemmKBlocks& blocks, int64_t row_begin, int64_t row_end);
+void GemmPack(const float* w, int64_t m, int64_t k, const GemmBlocking& blocks, float* packed);
+void GemmRows(const LinearArgs& args, const GemmBlocking& blocks, int64_t row_begin, int64_t row_end);
 float FmaProbe(int64_t iterations, float seed);
 }  // namespace scalar
 namespace avx2 {
-void GemmPack(const float* w, int64_t m, int64_t k, const GemmKBlocks& blocks, float* packed);
-void GemmRows(const LinearArgs& args, const GemmKBlocks& blocks, int64_t row_begin, int64_t row_end);
+void GemmPack(const float* w, int64_t m, int64_t k, const GemmBlocking& blocks, float* packed);
+void GemmRows(const LinearArgs& args, const GemmBlocking& blocks, int64_t row_begin, int64_t row_end);
 float FmaProbe(int64_t iterations, float seed);
 }  // namespace avx2
 namespace avx512 {
-void GemmPack(const float* w, int64_t m, int64_t k, const GemmKBlocks& blocks, float* packed);
-void GemmRows(const LinearArgs& args, const GemmKBlocks& blocks, int64_t row_begin, int64_t row_end);
+void GemmPack(const float* w, int64_t m, int64_t k, const GemmBlocking& blocks, float* packed);
+void GemmRows(const LinearArgs& args, const GemmBlocking& blocks, int64_t row_begin, int64_t row_end);
 float FmaProbe(int64_t iterations, float seed);
 }  // namespace avx512
 

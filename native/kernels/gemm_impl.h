@@ -3,9 +3,10 @@
 // so every symbol here depends on V and no code compiled for one ISA is shared with another.
 //
 // Loop nest for the rows [row_begin, row_end) of one task (BLIS's, with x in the role of A):
-//   for each K-block b (kc rows of the packed weight, kc x M floats, sized to stay in L2)
-//     for each MR rows of x (an MR x kc slice, which stays in L1 while it meets every panel)
-//       for each NR-column panel p of the packed weight (kc x NR floats, streamed from L2)
+//   for each K-block b (kc rows of the packed weight)
+//     for each column block (nc columns; kc x nc floats of the weight sized to stay in L2)
+//       for each MR rows of x (an MR x kc slice, which stays in L1 while it meets every panel)
+//         for each NR-column panel p of the block (kc x NR floats, streamed from L2)
 //         micro-kernel: the MR x NR tile of out lives in registers for all kc steps;
 //         each step loads NR/W weight vectors and broadcasts MR x values: MR * NR/W FMAs.
 // A tile is loaded from out only for K-blocks after the first, and the bias and activation are
@@ -48,7 +49,7 @@ inline typename V::Reg MulAdd(typename V::Reg a, typename V::Reg b, typename V::
 // remaining columns rounded up to the vector width (zero-filled) for the last. So the micro-kernel
 // reads each panel front to back, one row of NR/W vectors per k.
 template <class V, int NR>
-void Pack(const float* w, int64_t m, int64_t k, const GemmKBlocks& blocks, float* packed) {
+void Pack(const float* w, int64_t m, int64_t k, const GemmBlocking& blocks, float* packed) {
   constexpr int W = V::kWidth;
   float* dst = packed;
   for (int64_t b = 0; b < blocks.count; ++b) {
@@ -170,7 +171,7 @@ struct KernelTable {
 };
 
 template <class V, int MR, int NR, Activation kAct>
-void RowsWithAct(const LinearArgs& a, const GemmKBlocks& blocks, int64_t row_begin, int64_t row_end) {
+void RowsWithAct(const LinearArgs& a, const GemmBlocking& blocks, int64_t row_begin, int64_t row_end) {
   constexpr int W = V::kWidth;
   constexpr int NV = NR / W;
   static_assert(NR % W == 0, "a panel is a whole number of vectors");
@@ -183,23 +184,26 @@ void RowsWithAct(const LinearArgs& a, const GemmKBlocks& blocks, int64_t row_beg
     const float* const wblock = a.packed + k0 * blocks.padded_m;
     const bool accumulate = b > 0;
     const bool finish = b == blocks.count - 1;
-    for (int64_t i = row_begin; i < row_end; i += MR) {
-      const int64_t rows = row_end - i < MR ? row_end - i : MR;
-      const float* const xi = a.x + i * k + k0;
-      float* const ci = a.out + i * m;
-      for (int64_t j0 = 0; j0 < m; j0 += NR) {
-        const int64_t cols = m - j0 < NR ? m - j0 : NR;
-        const int64_t vectors = (cols + W - 1) / W;
-        table[rows - 1][vectors - 1](xi, k, wblock + kc * j0, kc, ci + j0, m, cols, accumulate, finish,
-                                     a.bias != nullptr ? a.bias + j0 : nullptr, a.alpha,
-                                     j0 == 0 && i + MR < row_end ? xi + MR * k : nullptr);
+    for (int64_t jc = 0; jc < m; jc += blocks.nc) {
+      const int64_t jc_end = m - jc < blocks.nc ? m : jc + blocks.nc;
+      for (int64_t i = row_begin; i < row_end; i += MR) {
+        const int64_t rows = row_end - i < MR ? row_end - i : MR;
+        const float* const xi = a.x + i * k + k0;
+        float* const ci = a.out + i * m;
+        for (int64_t j0 = jc; j0 < jc_end; j0 += NR) {
+          const int64_t cols = jc_end - j0 < NR ? jc_end - j0 : NR;
+          const int64_t vectors = (cols + W - 1) / W;
+          table[rows - 1][vectors - 1](xi, k, wblock + kc * j0, kc, ci + j0, m, cols, accumulate, finish,
+                                       a.bias != nullptr ? a.bias + j0 : nullptr, a.alpha,
+                                       j0 == jc && i + MR < row_end ? xi + MR * k : nullptr);
+        }
       }
     }
   }
 }
 
 template <class V, int MR, int NR>
-void Rows(const LinearArgs& a, const GemmKBlocks& blocks, int64_t row_begin, int64_t row_end) {
+void Rows(const LinearArgs& a, const GemmBlocking& blocks, int64_t row_begin, int64_t row_end) {
   switch (a.act) {
     case Activation::kNone: RowsWithAct<V, MR, NR, Activation::kNone>(a, blocks, row_begin, row_end); break;
     case Activation::kRelu: RowsWithAct<V, MR, NR, Activation::kRelu>(a, blocks, row_begin, row_end); break;

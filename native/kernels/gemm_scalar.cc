@@ -10,11 +10,11 @@ constexpr GemmTile kTile = kGemmTiles[0];
 static_assert(kTile.width == Vec::kWidth, "gemm.h's tile table matches this ISA's vector");
 }  // namespace
 
-void GemmPack(const float* w, int64_t m, int64_t k, const GemmKBlocks& blocks, float* packed) {
+void GemmPack(const float* w, int64_t m, int64_t k, const GemmBlocking& blocks, float* packed) {
   gemm_impl::Pack<Vec, kTile.nr>(w, m, k, blocks, packed);
 }
 
-void GemmRows(const LinearArgs& args, const GemmKBlocks& blocks, int64_t row_begin, int64_t row_end) {
+void GemmRows(const LinearArgs& args, const GemmBlocking& blocks, int64_t row_begin, int64_t row_end) {
   gemm_impl::Rows<Vec, kTile.mr, kTile.nr>(args, blocks, row_begin, row_end);
 }
 
