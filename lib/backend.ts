@@ -1,8 +1,9 @@
 /**
  * Which native backend is running and the process-wide settings of the CPU kernels.
  */
-import { invalidArgValue, outOfRange } from './errors';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { loadNative, native } from './native';
+import { checkOptions } from './validate';
 
 export type SimdLevel = 'scalar' | 'avx2' | 'avx512';
 
@@ -139,4 +140,28 @@ export function measureMemoryBandwidth(options: BandwidthOptions = {}): Bandwidt
   const threads = options.threads ?? getNumThreads();
   const repeats = options.repeats ?? 5;
   return addon().measureBandwidth(bytes, threads, repeats);
+}
+
+export interface PeakFlopsOptions {
+  /** Threads running the probe at once; default getNumThreads(). */
+  threads?: number;
+  /** Milliseconds each thread runs per round (three rounds, the best kept); default 200. */
+  ms?: number;
+}
+
+/**
+ * Measures this machine's fp32 FMA peak in GFLOP/s at the widest SIMD width of the active level:
+ * `threads` threads run independent FMA chains (enough to fill every FMA pipe), timed over the
+ * wall time of the whole run. Benchmarks report GEMM speed as a fraction of it. Blocks for about
+ * 4 x `ms` milliseconds.
+ */
+export function measurePeakFlops(options: PeakFlopsOptions = {}): number {
+  const opts = checkOptions(options, 'measurePeakFlops', ['threads', 'ms']);
+  const threads = opts.threads ?? getNumThreads();
+  if (typeof threads !== 'number') throw invalidArgType('threads', 'a number', threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 4096) throw outOfRange('threads', 'an integer in [1, 4096]', threads);
+  const ms = opts.ms ?? 200;
+  if (typeof ms !== 'number') throw invalidArgType('ms', 'a number', ms);
+  if (!(ms >= 1 && ms <= 10000)) throw outOfRange('ms', 'a number in [1, 10000]', ms);
+  return addon().measurePeakFlops(threads, ms);
 }

@@ -32,8 +32,12 @@ export {
   spmm,
   spmmSync,
 } from './ops/index';
+export type { LinearOptions, PackedWeightInfo } from './ops/index';
+export { linear, linearSync, packLinearWeight, releasePackedWeight } from './ops/index';
 export { backendInfo, getNumThreads, measureMemoryBandwidth, setNumThreads, setSimdLevel } from './backend';
 export type { Bandwidth, BandwidthOptions, BackendInfo, SimdLevel } from './backend';
+export { measurePeakFlops } from './backend';
+export type { PeakFlopsOptions } from './backend';
 export { GnnError } from './errors';
 export type { ArgErrorCode, ErrorCode, GnnErrorCode } from './errors';
 export * as generators from './generators/index';

@@ -76,6 +76,24 @@ export type NativeGatArgs = [
   attention: Float32Array | null,
 ];
 
+/**
+ * linear's positional arguments: x, n, k, packed, layout, m, bias, out, activation, alpha,
+ * weight (given: pack it into `packed` first).
+ */
+export type NativeLinearArgs = [
+  x: Float32Array,
+  n: number,
+  k: number,
+  packed: Float32Array,
+  layout: number,
+  m: number,
+  bias: Float32Array | null,
+  out: Float32Array,
+  activation: number,
+  alpha: number,
+  weight: Float32Array | null,
+];
+
 export interface NativeAddon {
   csrFromEdgeIndex(
     src: Int32Array,
@@ -105,6 +123,12 @@ export interface NativeAddon {
   gatAggregateAsync(...args: NativeGatArgs): Promise<Float32Array>;
   activationSync(x: Float32Array, out: Float32Array, kind: number, alpha: number): Float32Array;
   activationAsync(x: Float32Array, out: Float32Array, kind: number, alpha: number): Promise<Float32Array>;
+  gemmLayout(): number;
+  packedWeightLength(layout: number, m: number, k: number): number;
+  packWeightSync(weight: Float32Array, m: number, k: number, layout: number, packed: Float32Array): Float32Array;
+  linearSync(...args: NativeLinearArgs): Float32Array;
+  linearAsync(...args: NativeLinearArgs): Promise<Float32Array>;
+  measurePeakFlops(threads: number, ms: number): number;
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): number;
   getNumThreads(): number;

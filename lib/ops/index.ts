@@ -10,3 +10,7 @@ export { edgeSoftmax, edgeSoftmaxSync } from './edge-softmax';
 export type { EdgeSoftmaxOptions } from './edge-softmax';
 export { gatAggregate, gatAggregateSync } from './gat-aggregate';
 export type { GatAggregateOptions, GatAggregateResult } from './gat-aggregate';
+export { linear, linearSync } from './linear';
+export type { LinearOptions } from './linear';
+export { packLinearWeight, releasePackedWeight } from './packed-weight';
+export type { PackedWeightInfo } from './packed-weight';

@@ -32,6 +32,14 @@ Napi::Value GatAggregateAsync(const Napi::CallbackInfo& info);
 Napi::Value ActivationSync(const Napi::CallbackInfo& info);
 Napi::Value ActivationAsync(const Napi::CallbackInfo& info);
 
+// linear_binding.cc
+Napi::Value GemmLayoutOf(const Napi::CallbackInfo& info);
+Napi::Value PackedWeightLength(const Napi::CallbackInfo& info);
+Napi::Value PackWeightSync(const Napi::CallbackInfo& info);
+Napi::Value LinearSync(const Napi::CallbackInfo& info);
+Napi::Value LinearAsync(const Napi::CallbackInfo& info);
+Napi::Value MeasurePeakFlops(const Napi::CallbackInfo& info);
+
 // backend_binding.cc
 Napi::Value BackendInfo(const Napi::CallbackInfo& info);
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info);

@@ -1,0 +1,106 @@
+/**
+ * linear: the dense half of a GNN layer, out = act(x · Wᵀ + b), as torch.nn.functional.linear
+ * followed by an activation, computed by a blocked GEMM whose epilogue adds the bias and applies
+ * the activation as each tile is stored.
+ *   x [N, K] (or [K], giving [M]), weight [M, K] (PyTorch's [out_features, in_features]), bias [M].
+ * The weight is packed once into the micro-kernel's layout and the packed copy cached on the
+ * weight Tensor (./packed-weight.ts): a weight's data must not change after its first use here,
+ * unless it is repacked with packLinearWeight or released with releasePackedWeight.
+ */
+import { addon } from '../backend';
+import { GnnError } from '../errors';
+import type { NativeLinearArgs } from '../native-types';
+import { Tensor, checkTensor } from '../tensor';
+import { checkOptions } from '../validate';
+import { activationCode } from './activation';
+import type { ActivationName } from './activation';
+import { callAsync, callSync, outputTensor } from './common';
+import { allocatePacked, cachedPackedWeight, packGeneration, storePackedWeight } from './packed-weight';
+import type { PackedWeight } from './packed-weight';
+
+export interface LinearOptions {
+  /** float32 [M], added to every row before the activation. */
+  bias?: Tensor<'float32'> | null;
+  /** Applied to x · Wᵀ + b as it is stored; default 'none'. */
+  activation?: ActivationName;
+  /** leaky_relu's negative slope (default 0.01) or elu's alpha (default 1). */
+  alpha?: number;
+  /** Output, float32 [N, M] ([M] for a 1-D x); must not overlap x, weight or bias. */
+  out?: Tensor<'float32'>;
+}
+
+const OPTION_KEYS = ['bias', 'activation', 'alpha', 'out'] as const;
+
+interface LinearCall {
+  weight: Tensor<'float32'>;
+  args: NativeLinearArgs;
+  out: Tensor<'float32'>;
+  /** Set when this call packs the weight (no cached copy for the active layout). */
+  fresh: { entry: PackedWeight; generation: number } | null;
+}
+
+function shapeMismatch(message: string): GnnError {
+  return new GnnError('ERR_GNN_SHAPE_MISMATCH', message);
+}
+
+function prepare(x: Tensor<'float32'>, weight: Tensor<'float32'>, options: LinearOptions | undefined, where: string): LinearCall {
+  const opts = checkOptions(options, where, OPTION_KEYS);
+  const xt = checkTensor('x', x, 'float32', [1, 2]);
+  const wt = checkTensor('weight', weight, 'float32', [2]);
+  const [m, k] = wt.shape;
+  const xk = xt.shape[xt.rank - 1];
+  if (xk !== k) {
+    throw shapeMismatch(`x: expected ${k} features in the last dimension to match weight [${m}, ${k}], got shape [${xt.shape.join(', ')}]`);
+  }
+  const n = xt.rank === 2 ? xt.shape[0] : 1;
+  let bias: Float32Array | null = null;
+  if (opts.bias !== undefined && opts.bias !== null) {
+    const bt = checkTensor('bias', opts.bias, 'float32', [1]);
+    if (bt.shape[0] !== m) throw shapeMismatch(`bias: expected shape [${m}] to match weight [${m}, ${k}], got shape [${bt.shape.join(', ')}]`);
+    bias = bt.data;
+  }
+  const { code, alpha } = activationCode(opts.activation ?? 'none', opts.alpha, 'activation');
+  const out = outputTensor(opts.out, xt.rank === 2 ? [n, m] : [m], [xt.data, wt.data, bias]);
+  const a = addon();
+  const layout = a.gemmLayout();
+  const cached = cachedPackedWeight(wt, layout);
+  let fresh: LinearCall['fresh'] = null;
+  let packed: Float32Array;
+  if (cached !== undefined && cached.m === m && cached.k === k) {
+    packed = cached.data;
+  } else {
+    packed = callSync(() => allocatePacked(layout, m, k));
+    fresh = { entry: { layout, m, k, data: packed }, generation: packGeneration(wt) };
+  }
+  const args: NativeLinearArgs = [xt.data, n, k, packed, layout, m, bias, out.data, code, alpha, fresh === null ? null : wt.data];
+  return { weight: wt, args, out, fresh };
+}
+
+/** out = act(x · Wᵀ + b) on the calling thread (and the native pool). */
+export function linearSync(x: Tensor<'float32'>, weight: Tensor<'float32'>, options?: LinearOptions): Tensor<'float32'> {
+  const c = prepare(x, weight, options, 'linearSync');
+  callSync(() => addon().linearSync(...c.args));
+  if (c.fresh !== null) storePackedWeight(c.weight, c.fresh.entry, c.fresh.generation);
+  return c.out;
+}
+
+/**
+ * out = act(x · Wᵀ + b) off the event loop (packing the weight too, on its first use). Inputs are
+ * used in place and must not be modified or transferred until the promise settles.
+ */
+export function linear(x: Tensor<'float32'>, weight: Tensor<'float32'>, options?: LinearOptions): Promise<Tensor<'float32'>> {
+  const site = new Error();
+  let c: LinearCall;
+  try {
+    c = prepare(x, weight, options, 'linear');
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const done = callAsync(site, () => addon().linearAsync(...c.args), c.out);
+  const fresh = c.fresh;
+  if (fresh === null) return done;
+  return done.then((out) => {
+    storePackedWeight(c.weight, fresh.entry, fresh.generation);
+    return out;
+  });
+}
