@@ -32,7 +32,7 @@
       "conditions": [
         ["target_arch=='x64'", {
           "type": "static_library",
-          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc", "native/kernels/elementwise_avx2.cc"],
+          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc", "native/kernels/elementwise_avx2.cc", "native/kernels/rowops_avx2.cc"],
           "cflags_cc": ["<@(gnn_avx2_flags)"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx2_flags)"] }
         }]
@@ -44,7 +44,7 @@
       "conditions": [
         ["target_arch=='x64'", {
           "type": "static_library",
-          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc", "native/kernels/elementwise_avx512.cc"],
+          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc", "native/kernels/elementwise_avx512.cc", "native/kernels/rowops_avx512.cc"],
           "cflags_cc": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"] }
         }]
@@ -64,6 +64,7 @@
         "native/binding/elementwise_binding.cc",
         "native/binding/errors.cc",
         "native/binding/graph_binding.cc",
+        "native/binding/rowops_binding.cc",
         "native/binding/spmm_binding.cc",
         "native/kernels/bandwidth.cc",
         "native/kernels/baseline_spmm.cc",
@@ -73,6 +74,8 @@
         "native/kernels/finite_scan.cc",
         "native/kernels/graph_build.cc",
         "native/kernels/graph_transform.cc",
+        "native/kernels/rowops.cc",
+        "native/kernels/rowops_scalar.cc",
         "native/kernels/spmm.cc",
         "native/kernels/spmm_scalar.cc",
         "native/kernels/thread_pool.cc"

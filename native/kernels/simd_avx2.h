@@ -60,6 +60,19 @@ struct Vec {
   // max(x, 0), keeping NaN (vmaxps returns its second operand, here +0, for NaN and for -0).
   static Reg Relu(Reg x) { return Select(IsNan(x), x, _mm256_max_ps(x, _mm256_setzero_ps())); }
   static bool AnyNan(Reg v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
+  // Horizontal reductions (row-wise kernels). The lane order is fixed, so results are
+  // reproducible; the max is NaN when any lane is.
+  static float ReduceAdd(Reg v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+  }
+  static float ReduceMaxNan(Reg v) {
+    if (AnyNan(v)) return __builtin_nanf("");
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+  }
   static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 };
 

@@ -59,6 +59,10 @@ struct Vec {
   // max(x, 0), keeping NaN (vmaxps returns its second operand, here +0, for NaN and for -0).
   static Reg Relu(Reg x) { return Select(IsNan(x), x, _mm512_max_ps(x, _mm512_setzero_ps())); }
   static bool AnyNan(Reg v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
+  // Horizontal reductions (row-wise kernels). The lane order is fixed, so results are
+  // reproducible; the max is NaN when any lane is.
+  static float ReduceAdd(Reg v) { return _mm512_reduce_add_ps(v); }
+  static float ReduceMaxNan(Reg v) { return AnyNan(v) ? __builtin_nanf("") : _mm512_reduce_max_ps(v); }
   static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 };
 

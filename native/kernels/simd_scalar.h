@@ -46,6 +46,8 @@ struct Vec {
   static Reg MaxNan(Reg acc, Reg v) { return (acc != acc || v != v) ? NAN : (v > acc ? v : acc); }
   static Reg MinNan(Reg acc, Reg v) { return (acc != acc || v != v) ? NAN : (v < acc ? v : acc); }
   static bool AnyNan(Reg v) { return v != v; }
+  static float ReduceAdd(Reg v) { return v; }
+  static float ReduceMaxNan(Reg v) { return v; }
   static void Prefetch(const void* /*p*/) {}
 
   static uint32_t Bits(float f) {
