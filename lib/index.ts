@@ -8,6 +8,7 @@ export { Tensor, dtypeOf } from './tensor';
 export type { DType, DTypeArrays, DTypeOfArray, Device, SupportedTypedArray, TypedArrayFor } from './tensor';
 export * as ops from './ops/index';
 export type { ActivationName, ActivationOptions, Reduce, SpmmOptions } from './ops/index';
+export type { AddOptions, ConcatOptions, IndexAddOptions, IndexInput, IndexSelectOptions, ScaleOptions, SoftmaxOptions } from './ops/index';
 export { activation, activationSync, spmm, spmmSync, setConcurrency, queueStats } from './ops/index';
 export { backendInfo, getNumThreads, measureMemoryBandwidth, setNumThreads, setSimdLevel } from './backend';
 export type { Bandwidth, BandwidthOptions, BackendInfo, SimdLevel } from './backend';

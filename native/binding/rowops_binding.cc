@@ -4,8 +4,10 @@
 //   scale(x, rowScale | null, scale, out, rows)      rowScale: one factor per row
 //   softmax(x, out, width, kind)                     kind: 0 softmax, 1 log_softmax
 //   concat(parts: Float32Array[], rows, out)
-//   indexSelect(x, rows, index, out)                 x: [rows, width]
-//   indexScatter(target, rows, index, src, op, alpha) target: [rows, width]; op: 0 copy, 1 add
+//   indexSelect(x, rows, width, index, out)          x: [rows, width]
+//   indexScatter(target, rows, width, index, src, op, alpha)   op: 0 copy, 1 add
+// The index ops take both sizes: with no rows the width is still the output's, and with width 0
+// the row count still bounds the index.
 #include <napi.h>
 
 #include <string>
@@ -184,9 +186,10 @@ IndexSelectArgs UnpackIndexSelect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ArrayView<float> x = GetArray<float>(info[0], "x");
   const int64_t rows = GetInt(info[1], "rows", 0, kMaxElements);
-  ArrayView<int32_t> index = GetArray<int32_t>(info[2], "index");
-  ArrayView<float> out = GetArray<float>(info[3], "out");
-  const int64_t width = WidthOf(env, "x", x.length, rows);
+  const int64_t width = GetInt(info[2], "width", 0, kMaxElements);
+  ArrayView<int32_t> index = GetArray<int32_t>(info[3], "index");
+  ArrayView<float> out = GetArray<float>(info[4], "out");
+  ExpectLength(env, "x", x.length, Elements(env, "x", rows, width));
   ExpectLength(env, "out", out.length, Elements(env, "out", index.length, width));
   return {x.data, rows, width, index.data, index.length, out.data};
 }
@@ -206,11 +209,12 @@ IndexScatterArgs UnpackIndexScatter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ArrayView<float> target = GetArray<float>(info[0], "target");
   const int64_t rows = GetInt(info[1], "rows", 0, kMaxElements);
-  ArrayView<int32_t> index = GetArray<int32_t>(info[2], "index");
-  ArrayView<float> src = GetArray<float>(info[3], "src");
-  const int64_t op = GetInt(info[4], "op", 0, 1);
-  const double alpha = GetNumber(info[5], "alpha");
-  const int64_t width = WidthOf(env, "target", target.length, rows);
+  const int64_t width = GetInt(info[2], "width", 0, kMaxElements);
+  ArrayView<int32_t> index = GetArray<int32_t>(info[3], "index");
+  ArrayView<float> src = GetArray<float>(info[4], "src");
+  const int64_t op = GetInt(info[5], "op", 0, 1);
+  const double alpha = GetNumber(info[6], "alpha");
+  ExpectLength(env, "target", target.length, Elements(env, "target", rows, width));
   ExpectLength(env, "src", src.length, Elements(env, "src", index.length, width));
   return {target.data, rows, width, index.data, index.length, src.data, static_cast<ScatterOp>(op),
           static_cast<float>(alpha)};
@@ -275,14 +279,14 @@ Napi::Value ConcatAsync(const Napi::CallbackInfo& info) {
 Napi::Value IndexSelectSync(const Napi::CallbackInfo& info) {
   const IndexSelectArgs a = UnpackIndexSelect(info);
   ThrowIfError(info.Env(), IndexSelect(a.x, a.rows, a.width, a.index, a.n, a.out));
-  return info[3];
+  return info[4];
 }
 
 Napi::Value IndexSelectAsync(const Napi::CallbackInfo& info) {
   const IndexSelectArgs a = UnpackIndexSelect(info);
   return KernelWorker::Start(
-      info.Env(), [a] { return IndexSelect(a.x, a.rows, a.width, a.index, a.n, a.out); }, info[3],
-      {info[0], info[2], info[3]});
+      info.Env(), [a] { return IndexSelect(a.x, a.rows, a.width, a.index, a.n, a.out); }, info[4],
+      {info[0], info[3], info[4]});
 }
 
 Napi::Value IndexScatterSync(const Napi::CallbackInfo& info) {
@@ -295,7 +299,7 @@ Napi::Value IndexScatterAsync(const Napi::CallbackInfo& info) {
   const IndexScatterArgs a = UnpackIndexScatter(info);
   return KernelWorker::Start(
       info.Env(), [a] { return IndexScatter(a.target, a.rows, a.width, a.index, a.n, a.src, a.op, a.alpha); },
-      info[0], {info[0], info[2], info[3]});
+      info[0], {info[0], info[3], info[4]});
 }
 
 }  // namespace binding
