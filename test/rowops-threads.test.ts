@@ -64,6 +64,27 @@ describe('thread counts and async', () => {
     });
   }
 
+  it('scatters with every entry on a few hot rows: 2 threads equal 1, run after run', () => {
+    // A scatter that split the *entries* between threads would race on these rows (lost updates,
+    // another order of additions, another last writer). The input is large (1M entries, ~8 ms)
+    // because on a busy host the second thread may join a short job too late to overlap.
+    const M = 1 << 20;
+    const hotIndex = indices(M, 8, 11);
+    const hotSrc = Tensor.from(values(M * 4, 12), [M, 4]);
+    for (const op of ['copy', 'add'] as const) {
+      const run = (): Float32Array => {
+        const t = Tensor.zeros([64, 4]);
+        if (op === 'copy') ops.indexCopySync(t, hotIndex, hotSrc);
+        else ops.indexAddSync(t, hotIndex, hotSrc);
+        return t.data;
+      };
+      setNumThreads(1);
+      const one = run();
+      setNumThreads(2);
+      for (let round = 0; round < 3; round++) expectSameBits(run(), one, `index${op} hot rows, round ${round}`);
+    }
+  });
+
   it('concurrent async calls on one input all resolve with the sync result', async () => {
     const want = ops.softmaxSync(x).data;
     const results = await Promise.all([0, 1, 2, 3, 4, 5].map(() => ops.softmax(x)));

@@ -44,9 +44,9 @@ Status Add(const AddArgs& args);
 // out may be x.
 Status Scale(const float* x, const float* row_scale, float scale, float* out, int64_t rows, int64_t width);
 
-// Row-wise over the last dimension, as torch computes it: m = max(row) (NaN if any element is),
+// Row-wise over the last dimension, as torch computes it: m = max(row),
 // softmax = exp(x − m) · (1 / Σ exp(x − m)), log_softmax = (x − m) − log Σ exp(x − m). A row of
-// all −inf, or with +inf or NaN, is NaN throughout (x − m is NaN somewhere and the sum is NaN),
+// all −inf, or with +inf or NaN, is NaN throughout (x − m is NaN somewhere, so the sum is NaN),
 // exactly as torch. out may be x.
 enum class SoftmaxKind : int { kSoftmax = 0, kLogSoftmax = 1 };
 Status Softmax(const float* x, float* out, int64_t rows, int64_t width, SoftmaxKind kind);

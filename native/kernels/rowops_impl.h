@@ -116,7 +116,8 @@ void ScaleRows(const float* x, const float* row_scale, float scale, float* out, 
 
 // ---- softmax -----------------------------------------------------------------------------------
 
-// max over a row, NaN if any element is NaN (torch's vec::maximum propagates NaN too).
+// max over a row. NaN need not propagate here (plain vmaxps may drop it): a NaN element makes its
+// exp(x − m) NaN, so the sum and with it the whole row are NaN whatever m is, as in torch.
 template <class V>
 inline float RowMax(const float* x, int64_t n) {
   using Reg = typename V::Reg;
@@ -125,16 +126,16 @@ inline float RowMax(const float* x, int64_t n) {
   Reg m0 = neg_inf, m1 = neg_inf, m2 = neg_inf, m3 = neg_inf;
   int64_t j = 0;
   for (; j + 4 * W <= n; j += 4 * W) {
-    m0 = V::MaxNan(m0, V::Load(x + j));
-    m1 = V::MaxNan(m1, V::Load(x + j + W));
-    m2 = V::MaxNan(m2, V::Load(x + j + 2 * W));
-    m3 = V::MaxNan(m3, V::Load(x + j + 3 * W));
+    m0 = V::MaxFast(m0, V::Load(x + j));
+    m1 = V::MaxFast(m1, V::Load(x + j + W));
+    m2 = V::MaxFast(m2, V::Load(x + j + 2 * W));
+    m3 = V::MaxFast(m3, V::Load(x + j + 3 * W));
   }
   for (; j < n; j += W) {
     const typename V::Mask m = V::FirstN(n - j);
-    m0 = V::MaxNan(m0, V::Select(m, V::LoadMasked(x + j, m), neg_inf));  // masked lanes must not win
+    m0 = V::MaxFast(m0, V::Select(m, V::LoadMasked(x + j, m), neg_inf));  // masked lanes must not win
   }
-  return V::ReduceMaxNan(V::MaxNan(V::MaxNan(m0, m1), V::MaxNan(m2, m3)));
+  return V::ReduceMaxNan(V::MaxFast(V::MaxFast(m0, m1), V::MaxFast(m2, m3)));
 }
 
 // Σ exp(x − mx) over a row; kStore also writes each exp(x − mx) to out (softmax's numerators).
