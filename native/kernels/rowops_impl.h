@@ -148,10 +148,10 @@ inline float RowSumExp(const float* x, float* out, int64_t n, float mx) {
   Reg s0 = V::Zero(), s1 = V::Zero(), s2 = V::Zero(), s3 = V::Zero();
   int64_t j = 0;
   for (; j + 4 * W <= n; j += 4 * W) {
-    const Reg e0 = simd_math::Exp<V>(V::Sub(V::Load(x + j), vm));
-    const Reg e1 = simd_math::Exp<V>(V::Sub(V::Load(x + j + W), vm));
-    const Reg e2 = simd_math::Exp<V>(V::Sub(V::Load(x + j + 2 * W), vm));
-    const Reg e3 = simd_math::Exp<V>(V::Sub(V::Load(x + j + 3 * W), vm));
+    const Reg e0 = simd_math::ExpNonPositive<V>(V::Sub(V::Load(x + j), vm));
+    const Reg e1 = simd_math::ExpNonPositive<V>(V::Sub(V::Load(x + j + W), vm));
+    const Reg e2 = simd_math::ExpNonPositive<V>(V::Sub(V::Load(x + j + 2 * W), vm));
+    const Reg e3 = simd_math::ExpNonPositive<V>(V::Sub(V::Load(x + j + 3 * W), vm));
     if constexpr (kStore) {
       V::Store(out + j, e0);
       V::Store(out + j + W, e1);
@@ -166,7 +166,7 @@ inline float RowSumExp(const float* x, float* out, int64_t n, float mx) {
   for (; j < n; j += W) {
     const typename V::Mask m = V::FirstN(n - j);
     // Masked lanes load 0, and exp(0 − mx) may be anything up to inf: keep them out of the sum.
-    const Reg e = V::Select(m, simd_math::Exp<V>(V::Sub(V::LoadMasked(x + j, m), vm)), V::Zero());
+    const Reg e = V::Select(m, simd_math::ExpNonPositive<V>(V::Sub(V::LoadMasked(x + j, m), vm)), V::Zero());
     if constexpr (kStore) V::StoreMasked(out + j, e, m);
     s0 = V::Add(s0, e);
   }

@@ -52,6 +52,12 @@ struct Vec {
     const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
     return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
   }
+  // y·2^n for integral n in [-252, 254], rounded once: 2^n is applied in two halves that are
+  // each a normal float, so only the second product rounds (into subnormals, 0 or inf).
+  static Reg Scalef(Reg y, Reg n) {
+    const Reg n1 = Floor(Mul(n, Set1(0.5f)));
+    return Mul(Mul(y, Pow2(n1)), Pow2(Sub(n, n1)));
+  }
   static Mask Lt(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ)); }
   static Mask Gt(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
   static Mask Le(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LE_OQ)); }

@@ -51,6 +51,9 @@ struct Vec {
     const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
     return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
   }
+  // y·2^n for integral n, rounded once: results underflow to subnormals and 0, or overflow to
+  // inf, as IEEE says (one vscalefps).
+  static Reg Scalef(Reg y, Reg n) { return _mm512_scalef_ps(y, n); }
   static Mask Lt(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
   static Mask Gt(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
   static Mask Le(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
