@@ -34,6 +34,7 @@ export {
 } from './ops/index';
 export type { LinearOptions, PackedWeightInfo } from './ops/index';
 export { linear, linearSync, packLinearWeight, releasePackedWeight } from './ops/index';
+export type { AddOptions, ConcatOptions, IndexAddOptions, IndexInput, IndexSelectOptions, ScaleOptions, SoftmaxOptions } from './ops/index';
 export { backendInfo, getNumThreads, measureMemoryBandwidth, setNumThreads, setSimdLevel } from './backend';
 export type { Bandwidth, BandwidthOptions, BackendInfo, SimdLevel } from './backend';
 export { measurePeakFlops } from './backend';

@@ -129,6 +129,28 @@ export interface NativeAddon {
   linearSync(...args: NativeLinearArgs): Float32Array;
   linearAsync(...args: NativeLinearArgs): Promise<Float32Array>;
   measurePeakFlops(threads: number, ms: number): number;
+  addSync(a: Float32Array, b: Float32Array, out: Float32Array, width: number, alpha: number, beta: number): Float32Array;
+  addAsync(a: Float32Array, b: Float32Array, out: Float32Array, width: number, alpha: number, beta: number): Promise<Float32Array>;
+  scaleSync(x: Float32Array, rowScale: Float32Array | null, scale: number, out: Float32Array, rows: number): Float32Array;
+  scaleAsync(x: Float32Array, rowScale: Float32Array | null, scale: number, out: Float32Array, rows: number): Promise<Float32Array>;
+  /** kind: 0 softmax, 1 log-softmax. */
+  softmaxSync(x: Float32Array, out: Float32Array, width: number, kind: 0 | 1): Float32Array;
+  softmaxAsync(x: Float32Array, out: Float32Array, width: number, kind: 0 | 1): Promise<Float32Array>;
+  concatSync(parts: Float32Array[], rows: number, out: Float32Array): Float32Array;
+  concatAsync(parts: Float32Array[], rows: number, out: Float32Array): Promise<Float32Array>;
+  indexSelectSync(x: Float32Array, rows: number, width: number, index: Int32Array, out: Float32Array): Float32Array;
+  indexSelectAsync(x: Float32Array, rows: number, width: number, index: Int32Array, out: Float32Array): Promise<Float32Array>;
+  /** op: 0 copy, 1 add (target[index[i]] += alpha·src[i]). */
+  indexScatterSync(target: Float32Array, rows: number, width: number, index: Int32Array, src: Float32Array, op: 0 | 1, alpha: number): Float32Array;
+  indexScatterAsync(
+    target: Float32Array,
+    rows: number,
+    width: number,
+    index: Int32Array,
+    src: Float32Array,
+    op: 0 | 1,
+    alpha: number,
+  ): Promise<Float32Array>;
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): number;
   getNumThreads(): number;

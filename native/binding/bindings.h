@@ -39,6 +39,19 @@ Napi::Value PackWeightSync(const Napi::CallbackInfo& info);
 Napi::Value LinearSync(const Napi::CallbackInfo& info);
 Napi::Value LinearAsync(const Napi::CallbackInfo& info);
 Napi::Value MeasurePeakFlops(const Napi::CallbackInfo& info);
+// rowops_binding.cc
+Napi::Value AddSync(const Napi::CallbackInfo& info);
+Napi::Value AddAsync(const Napi::CallbackInfo& info);
+Napi::Value ScaleSync(const Napi::CallbackInfo& info);
+Napi::Value ScaleAsync(const Napi::CallbackInfo& info);
+Napi::Value SoftmaxSync(const Napi::CallbackInfo& info);
+Napi::Value SoftmaxAsync(const Napi::CallbackInfo& info);
+Napi::Value ConcatSync(const Napi::CallbackInfo& info);
+Napi::Value ConcatAsync(const Napi::CallbackInfo& info);
+Napi::Value IndexSelectSync(const Napi::CallbackInfo& info);
+Napi::Value IndexSelectAsync(const Napi::CallbackInfo& info);
+Napi::Value IndexScatterSync(const Napi::CallbackInfo& info);
+Napi::Value IndexScatterAsync(const Napi::CallbackInfo& info);
 
 // backend_binding.cc
 Napi::Value BackendInfo(const Napi::CallbackInfo& info);

@@ -52,6 +52,12 @@ struct Vec {
     const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
     return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
   }
+  // y·2^n for integral n in [-252, 254], rounded once: 2^n is applied in two halves that are
+  // each a normal float, so only the second product rounds (into subnormals, 0 or inf).
+  static Reg Scalef(Reg y, Reg n) {
+    const Reg n1 = Floor(Mul(n, Set1(0.5f)));
+    return Mul(Mul(y, Pow2(n1)), Pow2(Sub(n, n1)));
+  }
   static Mask Lt(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ)); }
   static Mask Gt(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
   static Mask Le(Reg a, Reg b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LE_OQ)); }
@@ -64,17 +70,24 @@ struct Vec {
   static bool Any(Mask m) { return _mm256_movemask_ps(_mm256_castsi256_ps(m)) != 0; }
   // Lanes [lo, hi) set (0 <= lo <= hi <= 8).
   static Mask LaneRange(int64_t lo, int64_t hi) { return _mm256_andnot_si256(FirstN(lo), FirstN(hi)); }
-  static float ReduceAdd(Reg a) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-  }
   // Lane permutation: result lane i = table[index[i]] (index lanes in [0, 8)).
   using Index = __m256i;
   static Index LoadIndex(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static Reg Permute(Reg table, Index index) { return _mm256_permutevar8x32_ps(table, index); }
   static bool AnyNan(Reg v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
+  // Horizontal reductions (row-wise kernels). The lane order is fixed, so results are
+  // reproducible; the max is NaN when any lane is.
+  static float ReduceAdd(Reg v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+  }
+  static float ReduceMaxNan(Reg v) {
+    if (AnyNan(v)) return __builtin_nanf("");
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+  }
   static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 };
 

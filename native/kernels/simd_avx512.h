@@ -51,6 +51,9 @@ struct Vec {
     const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
     return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
   }
+  // y·2^n for integral n, rounded once: results underflow to subnormals and 0, or overflow to
+  // inf, as IEEE says (one vscalefps).
+  static Reg Scalef(Reg y, Reg n) { return _mm512_scalef_ps(y, n); }
   static Mask Lt(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
   static Mask Gt(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
   static Mask Le(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
@@ -63,12 +66,15 @@ struct Vec {
   static bool Any(Mask m) { return m != 0; }
   // Lanes [lo, hi) set (0 <= lo <= hi <= 16).
   static Mask LaneRange(int64_t lo, int64_t hi) { return static_cast<Mask>(FirstN(hi) & ~FirstN(lo)); }
-  static float ReduceAdd(Reg a) { return _mm512_reduce_add_ps(a); }
   // Lane permutation: result lane i = table[index[i]] (index lanes in [0, 16)).
   using Index = __m512i;
   static Index LoadIndex(const int32_t* p) { return _mm512_loadu_si512(p); }
   static Reg Permute(Reg table, Index index) { return _mm512_permutexvar_ps(index, table); }
   static bool AnyNan(Reg v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
+  // Horizontal reductions (row-wise kernels). The lane order is fixed, so results are
+  // reproducible; the max is NaN when any lane is.
+  static float ReduceAdd(Reg v) { return _mm512_reduce_add_ps(v); }
+  static float ReduceMaxNan(Reg v) { return AnyNan(v) ? __builtin_nanf("") : _mm512_reduce_max_ps(v); }
   static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 };
 

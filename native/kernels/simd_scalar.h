@@ -35,17 +35,25 @@ struct Vec {
   static Reg Round(Reg a) { return std::nearbyint(a); }
   static Reg Floor(Reg a) { return std::floor(a); }
   static Reg Pow2(Reg n) { return FromBits(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23); }
+  // y·2^n for integral n in [-252, 254], rounded once (see avx2::Vec::Scalef).
+  static Reg Scalef(Reg y, Reg n) {
+    const Reg n1 = Floor(n * 0.5f);
+    return (y * Pow2(n1)) * Pow2(n - n1);
+  }
   static Mask Lt(Reg a, Reg b) { return a < b; }
   static Mask Gt(Reg a, Reg b) { return a > b; }
   static Mask Le(Reg a, Reg b) { return a <= b; }
   static Mask IsNan(Reg a) { return a != a; }
   static Reg Select(Mask m, Reg a, Reg b) { return m ? a : b; }
   static Reg Relu(Reg x) { return (x > 0.0f || x != x) ? x : 0.0f; }
-  static Reg MaxFast(Reg acc, Reg v) { return v > acc ? v : acc; }
-  static Reg MinFast(Reg acc, Reg v) { return v < acc ? v : acc; }
+  // As vmaxps / vminps: when either operand is NaN the second one is returned.
+  static Reg MaxFast(Reg acc, Reg v) { return acc > v ? acc : v; }
+  static Reg MinFast(Reg acc, Reg v) { return acc < v ? acc : v; }
   static Reg MaxNan(Reg acc, Reg v) { return (acc != acc || v != v) ? NAN : (v > acc ? v : acc); }
   static Reg MinNan(Reg acc, Reg v) { return (acc != acc || v != v) ? NAN : (v < acc ? v : acc); }
   static bool AnyNan(Reg v) { return v != v; }
+  static float ReduceAdd(Reg v) { return v; }
+  static float ReduceMaxNan(Reg v) { return v; }
   static void Prefetch(const void* /*p*/) {}
 
   static uint32_t Bits(float f) {

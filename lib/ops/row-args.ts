@@ -1,0 +1,109 @@
+/**
+ * Argument checks shared by the elementwise and row ops (add, scale, softmax, concat, index ops).
+ * @internal
+ */
+import { GnnError, invalidArgType, outOfRange } from '../errors';
+import { Tensor, checkTensor } from '../tensor';
+import { checkNotDetached } from '../validate';
+
+/** An index of rows: an Int32Array or a rank-1 int32 Tensor. */
+export type IndexInput = Int32Array | Tensor<'int32'>;
+
+/** The Int32Array behind an index argument. */
+export function checkIndex(name: string, value: unknown): Int32Array {
+  if (value instanceof Int32Array) {
+    checkNotDetached(name, value);
+    return value;
+  }
+  if (value instanceof Tensor) {
+    const t = checkTensor(name, value, 'int32');
+    if (t.rank !== 1) {
+      throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `${name}: expected a Tensor of rank 1, got shape [${t.shape.join(', ')}]`);
+    }
+    return t.data;
+  }
+  throw invalidArgType(name, 'an Int32Array or an int32 Tensor', value);
+}
+
+/**
+ * A scalar factor: a number that is finite in float32 (the kernels compute in float32, where
+ * 1e39 is already infinite). NaN or infinite factors are refused as the likely bug they are.
+ */
+export function checkFactor(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw invalidArgType(name, 'a number', value);
+  if (!Number.isFinite(Math.fround(value))) throw outOfRange(name, 'a number finite in float32', value);
+  return value;
+}
+
+/** The shape as text, for messages. */
+export function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Product of the dimensions. */
+export function numelOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function overlapsBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  if (a.buffer !== b.buffer || a.byteLength === 0 || b.byteLength === 0) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength;
+}
+
+/**
+ * The output tensor: the caller's `out` (float32, of `shape`) or a new zero-filled one. `out` may
+ * share memory with an input only by being exactly one of `inPlace` (the same bytes, so every
+ * element is read before it is written); any other overlap with `inputs` or `inPlace` is refused,
+ * because the kernels would read what they have already overwritten.
+ */
+export function checkedOutput(
+  out: unknown,
+  shape: readonly number[],
+  inputs: ReadonlyArray<ArrayBufferView>,
+  inPlace: ReadonlyArray<ArrayBufferView> = [],
+  name = 'out',
+): Tensor<'float32'> {
+  if (out === undefined) return Tensor.zeros(shape, 'float32');
+  const t = checkTensor(name, out, 'float32');
+  if (!sameShape(t.shape, shape)) {
+    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `${name}: expected shape ${shapeText(shape)}, got ${shapeText(t.shape)}`);
+  }
+  checkSeparate(name, t.data, inputs, inPlace);
+  return t;
+}
+
+/**
+ * Throws unless `data` is disjoint from every view in `inputs` and either disjoint from or exactly
+ * (the same bytes as) each view in `inPlace`.
+ */
+export function checkSeparate(
+  name: string,
+  data: ArrayBufferView,
+  inputs: ReadonlyArray<ArrayBufferView>,
+  inPlace: ReadonlyArray<ArrayBufferView> = [],
+): void {
+  const clash =
+    inputs.some((v) => overlapsBytes(data, v)) || inPlace.some((v) => overlapsBytes(data, v) && !sameBytes(data, v));
+  if (clash) {
+    const how = inPlace.length > 0 ? 'memory separate from the inputs, or exactly the input it replaces' : 'memory separate from the inputs';
+    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `${name}: expected ${how}, got a view that overlaps one`);
+  }
+}
+
+/** Row ops work on the last dimension, so a 0-d tensor is refused. */
+export function checkHasRows(name: string, t: Tensor): void {
+  if (t.rank < 1) {
+    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `${name}: expected a Tensor of rank 1 or more, got shape []`);
+  }
+}
