@@ -563,8 +563,8 @@ describe('hostile files', () => {
     expectGnnError(() => readSafetensors(path.join(tmpDir, 'nope.safetensors')), /nope\.safetensors: cannot open/);
     expectGnnError(() => readSafetensors(tmpDir), /not a regular file|cannot open/);
     expectArgError(() => readSafetensors(42 as unknown as string), 'ERR_INVALID_ARG_TYPE', /^source: expected a path, file: URL, Buffer, Uint8Array or ArrayBuffer, got the number 42/);
-    expectArgError(() => readSafetensors(''), 'ERR_INVALID_ARG_TYPE', /^source:/);
-    expectArgError(() => readSafetensors(new URL('https://example.com/x') as unknown as string), 'ERR_INVALID_ARG_TYPE', /^source:/);
+    expectArgError(() => readSafetensors(''), 'ERR_INVALID_ARG_VALUE', /^source: expected a non-empty path, got the string ""/);
+    expectArgError(() => readSafetensors(new URL('https://example.com/x')), 'ERR_INVALID_ARG_VALUE', /^source: expected a file: URL, got a https: URL/);
   });
 });
 

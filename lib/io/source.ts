@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { GnnError, invalidArgType } from '../errors';
+import { GnnError, described, invalidArgType, invalidArgValue } from '../errors';
 import type { GnnErrorCode } from '../errors';
 
 /** Bytes already in memory, or a file to read. */
@@ -22,11 +22,11 @@ export type PathOrBytes = string | URL | Uint8Array | ArrayBuffer;
  */
 export function toByteSource(name: string, value: unknown, expected: string): ByteSource {
   if (typeof value === 'string') {
-    if (value.length === 0) throw invalidArgType(name, expected, value);
+    if (value.length === 0) throw invalidArgValue(name, 'a non-empty path', value);
     return { kind: 'file', path: value, label: value };
   }
   if (value instanceof URL) {
-    if (value.protocol !== 'file:') throw invalidArgType(name, expected, value);
+    if (value.protocol !== 'file:') throw invalidArgValue(name, 'a file: URL', described(`a ${value.protocol} URL`));
     const p = fileURLToPath(value);
     return { kind: 'file', path: p, label: p };
   }
