@@ -45,6 +45,7 @@ export type EdgeReduce = 'sum' | 'mean' | 'max' | 'min';
 const MAX_NODES = 2 ** 31 - 1;
 
 let handleOf: (g: Graph) => NativeGraph;
+let withCsrWeightsOf: (g: Graph, weights: Float32Array) => Graph;
 
 function call<T>(fn: () => T): T {
   try {
@@ -88,6 +89,10 @@ export class Graph {
 
   static {
     handleOf = (g: Graph) => g.#handle;
+    withCsrWeightsOf = (g: Graph, weights: Float32Array) => {
+      const h = g.#handle;
+      return new Graph({ indptr: h.indptr, indices: h.indices, edgeIds: h.edgeIds, weights }, g.numSrcNodes);
+    };
   }
 
   private constructor(arrays: NativeGraphArrays, numSrcNodes: number) {
@@ -332,6 +337,17 @@ export class Graph {
     const kind = this.numSrcNodes === this.numNodes ? `${this.numNodes} nodes` : `${this.numSrcNodes} -> ${this.numNodes} nodes`;
     return `Graph(${kind}, ${this.numEdges} edges${this.hasEdgeWeight ? ', weighted' : ''})`;
   }
+}
+
+/**
+ * The same graph with new weights given in CSR order (computed from the graph's own arrays, e.g. a
+ * layer's normalisation). The caller must pass one finite weight per CSR entry. @internal
+ */
+export function withCsrWeights(g: Graph, weights: Float32Array): Graph {
+  if (weights.length !== g.numEdges) {
+    throw new GnnError('ERR_GNN_INTERNAL', `withCsrWeights: expected ${g.numEdges} weights, got ${weights.length}`);
+  }
+  return withCsrWeightsOf(g, weights);
 }
 
 /** The validated arrays the kernels receive. @internal */

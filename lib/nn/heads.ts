@@ -1,0 +1,38 @@
+/**
+ * Per-head reductions expressed as small dense weights, so they run on the GEMM: the attention
+ * projections a[n, h] = Σ_c h[n, h, c] · att[h, c] (a block-diagonal [H, H·C] weight, the same
+ * products and sums PyG computes after its projection), and the mean over heads (an [C, H·C]
+ * weight of stacked identities / H). Built once per parameter tensor and cached on it.
+ * @internal
+ */
+import { Tensor } from '../tensor';
+
+const blockCache = new WeakMap<Tensor, Tensor<'float32'>>();
+
+/** att [1, H, C] (or [H·C]) -> W [H, H·C] with W[h, h·C + c] = att[h, c]. */
+export function blockDiagonal(att: Tensor<'float32'>, heads: number): Tensor<'float32'> {
+  let w = blockCache.get(att);
+  if (w === undefined) {
+    const c = att.numel / heads;
+    w = Tensor.zeros([heads, heads * c]);
+    for (let h = 0; h < heads; h++) w.data.set(att.data.subarray(h * c, (h + 1) * c), h * heads * c + h * c);
+    blockCache.set(att, w);
+  }
+  return w;
+}
+
+const meanCache = new Map<string, Tensor<'float32'>>();
+
+/** W [C, H·C] with W[c, h·C + c] = 1/H: x Wᵀ averages the H heads of x [N, H·C]. */
+export function headMeanWeight(heads: number, channels: number): Tensor<'float32'> {
+  const key = `${heads}x${channels}`;
+  let w = meanCache.get(key);
+  if (w === undefined) {
+    w = Tensor.zeros([channels, heads * channels]);
+    const inv = 1 / heads;
+    for (let c = 0; c < channels; c++) for (let h = 0; h < heads; h++) w.data[c * heads * channels + h * channels + c] = inv;
+    if (meanCache.size > 64) meanCache.clear();
+    meanCache.set(key, w);
+  }
+  return w;
+}

@@ -1,0 +1,26 @@
+/** Layers and models: `nn.GCNConv`, `nn.Sequential`, … (see README "Layers and models"). */
+export { Module } from './module';
+export type { ForwardContext, LoadReport, LoadStateDictOptions, ModuleJSON, StateDict } from './module';
+export { Linear } from './linear';
+export type { LinearOptions } from './linear';
+export { Activation, Dropout, ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, activationModule } from './activations';
+export { Sequential } from './sequential';
+export { GCNConv } from './gcn-conv';
+export type { GCNConvOptions } from './gcn-conv';
+export { GATConv } from './gat-conv';
+export type { GATConvOptions } from './gat-conv';
+export { SAGEConv } from './sage-conv';
+export type { SAGEConvOptions } from './sage-conv';
+export { GINConv } from './gin-conv';
+export type { GINConvOptions } from './gin-conv';
+export { GraphConv } from './graph-conv';
+export type { GraphConvOptions } from './graph-conv';
+export { SGConv } from './sg-conv';
+export type { SGConvOptions } from './sg-conv';
+export { APPNP } from './appnp';
+export type { APPNPOptions } from './appnp';
+export { ChebConv } from './cheb-conv';
+export type { ChebConvOptions } from './cheb-conv';
+export type { Semantics } from './checks';
+export { Model, loadModel, loadModelSync, moduleFromJSON, modelFromJSON, saveModel, MODEL_FORMAT_VERSION } from './model-file';
+export type { LoadModelOptions, ModelInfo, SaveModelOptions } from './model-file';

@@ -1,0 +1,337 @@
+/**
+ * Model files: a directory holding `model.json` (the layer graph) and `model.safetensors` (the
+ * parameters by their state-dict names). The JSON is the schema of the project's PyG reference
+ * models (../shared/models), which our own `save` also writes:
+ *
+ *   { "format_version": 1, "producer": {...}, "framework": "pyg" | "dgl" | "gnn-kernels",
+ *     "input": { "channels": 1433 }, "output": { "channels": 7 },
+ *     "architecture": { "forward": [
+ *        { "op": "dropout", "p": 0.5 },
+ *        { "name": "conv1", "type": "GCNConv", "args": { "in_channels": 1433, ... } },
+ *        { "op": "relu" }, ... ] },
+ *     "parameters": { "file": "model.safetensors" } }
+ *
+ * Layer arguments may be PyG's snake_case, DGL's names (in_feats, num_heads, aggregator_type, k,
+ * …) or our camelCase. PyG arguments that change nothing at inference (cached, flow =
+ * source_to_target, aggr = add for GCN / GAT, dropout rates) are accepted and dropped; any other
+ * argument a layer does not know is an ERR_GNN_MODEL_FILE naming it. With framework 'dgl', layers
+ * default to DGL semantics and DGL's type names map to ours (GraphConv → GCNConv, APPNPConv → APPNP).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { GnnError } from '../errors';
+import { loadSafetensors } from '../io/safetensors';
+import { writeSafetensors } from '../io/safetensors-write';
+import type { SafetensorsWriteDType } from '../io/safetensors-write';
+import type { Tensor } from '../tensor';
+import { checkOptions } from '../validate';
+import { Activation, Dropout, Identity, Softmax, activationModule } from './activations';
+import { APPNP } from './appnp';
+import { ChebConv } from './cheb-conv';
+import { GATConv } from './gat-conv';
+import { GCNConv } from './gcn-conv';
+import { GINConv } from './gin-conv';
+import { GraphConv } from './graph-conv';
+import { Linear } from './linear';
+import { Module, setSaveHook } from './module';
+import type { ModuleJSON } from './module';
+import { SAGEConv } from './sage-conv';
+import { Sequential } from './sequential';
+import { SGConv } from './sg-conv';
+
+export const MODEL_FORMAT_VERSION = 1;
+
+type Framework = 'pyg' | 'dgl' | 'gnn-kernels';
+type Args = Record<string, unknown>;
+
+/** What model.json says beyond the layers. */
+export interface ModelInfo {
+  formatVersion: number;
+  framework: Framework;
+  producer: Record<string, unknown>;
+  inputChannels: number | null;
+  outputChannels: number | null;
+  /** The whole parsed model.json, for fields this library does not interpret. */
+  json: Record<string, unknown>;
+}
+
+/** A loaded model: a Sequential of named layers, with what its file said about it. */
+export class Model extends Sequential {
+  constructor(
+    layers: ReadonlyArray<readonly [string, Module]>,
+    readonly info: ModelInfo,
+  ) {
+    super(layers);
+  }
+}
+
+const fail = (message: string, cause?: unknown): GnnError => new GnnError('ERR_GNN_MODEL_FILE', message, cause === undefined ? undefined : { cause });
+
+const RENAMES: Record<string, string> = {
+  in_channels: 'inChannels', out_channels: 'outChannels', negative_slope: 'negativeSlope', add_self_loops: 'addSelfLoops',
+  edge_dim: 'edgeDim', fill_value: 'fillValue', root_weight: 'rootWeight', train_eps: 'trainEps', eps_initial: 'eps',
+  lambda_max: 'lambdaMax', allow_zero_in_degree: 'allowZeroInDegree', aggregator_type: 'aggregatorType',
+  in_feats: 'inChannels', out_feats: 'outChannels', num_heads: 'heads', k: 'K', init_eps: 'eps', learn_eps: 'trainEps',
+  in_features: 'inChannels', out_features: 'outChannels',
+};
+
+/** Arguments with no effect at inference, dropped when they hold the value given (any value: null). */
+const INERT: Record<string, unknown> = {
+  cached: null, flow: 'source_to_target', eps_value_after_training: null, feat_drop: null, attn_drop: null, edge_drop: null,
+};
+
+function layerArgs(type: string, raw: Args, where: string): Args {
+  const out: Args = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (Object.prototype.hasOwnProperty.call(INERT, key)) {
+      const want = INERT[key];
+      if (want !== null && value !== want) throw fail(`${where}: ${key}: expected ${JSON.stringify(want)}, got ${JSON.stringify(value)}`);
+      continue;
+    }
+    if (key === 'aggr' && (type === 'GCNConv' || type === 'GATConv')) {
+      if (value !== 'add') throw fail(`${where}: aggr: expected 'add' for ${type}, got ${JSON.stringify(value)}`);
+      continue;
+    }
+    if (key === 'activation' && type !== 'ChebConv' && (value === null || value === 'none')) continue;
+    if (key === 'nn' || key === 'apply_func') continue;
+    out[RENAMES[key] ?? key] = value;
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Args {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Builds one module from its JSON description. */
+export function moduleFromJSON(spec: unknown, framework: Framework = 'gnn-kernels', where = 'module'): Module {
+  if (!isRecord(spec)) throw fail(`${where}: expected an object, got ${JSON.stringify(spec)}`);
+  if (typeof spec.op === 'string') return opModule(spec, where);
+  if (typeof spec.type !== 'string') throw fail(`${where}: expected a "type" or an "op", got ${JSON.stringify(Object.keys(spec))}`);
+  let type = spec.type;
+  if (framework === 'dgl' && type === 'GraphConv') type = 'GCNConv';
+  if (type === 'APPNPConv') type = 'APPNP';
+  const raw = isRecord(spec.args) ? spec.args : Object.fromEntries(Object.entries(spec).filter(([k]) => k !== 'type' && k !== 'name' && k !== 'layers' && k !== 'modules'));
+  if (type === 'Sequential') {
+    const children = Array.isArray(spec.layers) ? spec.layers : Array.isArray(spec.modules) ? spec.modules : null;
+    if (children === null) throw fail(`${where}: expected a Sequential's "layers" array`);
+    return new Sequential(
+      children.map((c: unknown, i: number) => {
+        const name = isRecord(c) && typeof c.name === 'string' ? c.name : String(i);
+        return [name, moduleFromJSON(c, framework, `${where}.${name}`)] as const;
+      }),
+    );
+  }
+  const args = layerArgs(type, raw, where);
+  if (framework === 'dgl' && args.semantics === undefined && DGL_AWARE.has(type)) args.semantics = 'dgl';
+  try {
+    switch (type) {
+      case 'GCNConv': return new GCNConv(args as never);
+      case 'GATConv': return new GATConv(args as never);
+      case 'SAGEConv': return new SAGEConv(args as never);
+      case 'GraphConv': return new GraphConv(args as never);
+      case 'SGConv': return new SGConv(args as never);
+      case 'APPNP': return new APPNP(args as never);
+      case 'ChebConv': return new ChebConv(args as never);
+      case 'Linear': return new Linear(args as never);
+      case 'GINConv': {
+        const mlp = isRecord(raw) ? (raw.nn ?? raw.apply_func) : undefined;
+        const nested = spec.modules !== undefined && Array.isArray(spec.modules) ? (spec.modules as Args[]).find((m) => m.name === 'nn') : undefined;
+        return new GINConv({ ...(args as object), nn: moduleFromJSON(mlp ?? nested, framework, `${where}.nn`) } as never);
+      }
+      case 'Dropout': return new Dropout({ p: (args.p as number | undefined) ?? 0.5 });
+      case 'Identity': return new Identity();
+      default: {
+        const act = ACTIVATION_TYPES[type];
+        if (act !== undefined) return activationModule(act, args as never);
+        throw fail(`${where}: unknown layer type ${JSON.stringify(type)}`);
+      }
+    }
+  } catch (error) {
+    if (error instanceof GnnError) throw error;
+    throw fail(`${where} (${type}): ${(error as Error).message}`, error);
+  }
+}
+
+const DGL_AWARE = new Set(['GCNConv', 'GATConv', 'SAGEConv', 'GINConv', 'SGConv', 'APPNP', 'ChebConv']);
+const ACTIVATION_TYPES: Record<string, string> = {
+  ReLU: 'relu', LeakyReLU: 'leaky_relu', ELU: 'elu', GELU: 'gelu', Sigmoid: 'sigmoid', Tanh: 'tanh', Softmax: 'softmax', LogSoftmax: 'log_softmax',
+};
+
+function opModule(spec: Args, where: string): Module {
+  const op = (spec.op as string).toLowerCase();
+  if (op === 'dropout') return new Dropout({ p: typeof spec.p === 'number' ? spec.p : 0.5 });
+  const extra: { negativeSlope?: number; alpha?: number } = {};
+  if (typeof spec.negative_slope === 'number') extra.negativeSlope = spec.negative_slope;
+  if (typeof spec.negativeSlope === 'number') extra.negativeSlope = spec.negativeSlope;
+  if (typeof spec.alpha === 'number') extra.alpha = spec.alpha;
+  try {
+    const m = activationModule(op, extra);
+    if (m instanceof Identity && op !== 'identity') throw new Error(`unknown op ${JSON.stringify(spec.op)}`);
+    return m;
+  } catch (error) {
+    throw fail(`${where}: ${(error as Error).message}`, error);
+  }
+}
+
+function opJSON(m: Module): Args | null {
+  if (m instanceof Dropout) return { op: 'dropout', p: m.p };
+  if (m instanceof Softmax) return { op: m.log ? 'log_softmax' : 'softmax' };
+  if (m instanceof Identity) return { op: 'identity' };
+  if (m instanceof Activation) {
+    const e: Args = { op: m.activation };
+    if (m.activation === 'leaky_relu') e.negative_slope = m.alpha;
+    if (m.activation === 'elu') e.alpha = m.alpha;
+    return e;
+  }
+  return null;
+}
+
+function entryJSON(name: string, m: Module): Args {
+  const asOp = opJSON(m);
+  if (asOp !== null) return asOp;
+  const j: ModuleJSON = m.toJSON();
+  const e: Args = { name, type: j.type, args: j.args };
+  if (m instanceof GINConv) (e.args as Args).nn = nestedJSON(m.nn);
+  if (m instanceof Sequential) e.layers = m.layers.map(([n, c]) => ({ ...nestedJSON(c), name: n }));
+  return e;
+}
+
+function nestedJSON(m: Module): Args {
+  if (m instanceof Sequential) return { type: 'Sequential', layers: m.layers.map(([n, c]) => ({ ...nestedJSON(c), name: n })) };
+  if (m instanceof Activation || m instanceof Softmax || m instanceof Dropout || m instanceof Identity) return { type: m.type, args: m.toJSON().args };
+  const j = m.toJSON();
+  return { type: j.type, args: m instanceof GINConv ? { ...j.args, nn: nestedJSON(m.nn) } : j.args };
+}
+
+/** Builds the model a parsed model.json describes (parameters still zero). */
+export function modelFromJSON(json: unknown): Model {
+  if (!isRecord(json)) throw fail('model.json: expected an object');
+  const version = json.format_version;
+  if (version !== MODEL_FORMAT_VERSION) throw fail(`model.json: format_version: expected ${MODEL_FORMAT_VERSION}, got ${JSON.stringify(version)}`);
+  const producer = isRecord(json.producer) ? json.producer : {};
+  let framework: Framework = 'pyg';
+  if (json.framework === 'dgl' || json.framework === 'pyg' || json.framework === 'gnn-kernels') framework = json.framework;
+  else if (json.framework !== undefined) throw fail(`model.json: framework: expected 'pyg', 'dgl' or 'gnn-kernels', got ${JSON.stringify(json.framework)}`);
+  else if (producer.dgl !== undefined) framework = 'dgl';
+  const arch = json.architecture;
+  if (!isRecord(arch) || !Array.isArray(arch.forward)) throw fail('model.json: architecture.forward: expected an array of layers');
+  const layers = arch.forward.map((entry: unknown, i: number) => {
+    const name = isRecord(entry) && typeof entry.name === 'string' ? entry.name : `_${i}`;
+    return [name, moduleFromJSON(entry, framework, `architecture.forward[${i}]`)] as const;
+  });
+  const names = new Set<string>();
+  for (const [n] of layers) {
+    if (names.has(n)) throw fail(`model.json: architecture.forward: layer name ${JSON.stringify(n)} appears twice`);
+    names.add(n);
+  }
+  const channels = (v: unknown, key: string): number | null => (isRecord(v) && typeof v[key] === 'number' ? (v[key] as number) : null);
+  const dataset = isRecord(json.dataset) ? json.dataset : {};
+  return new Model(layers, {
+    formatVersion: version,
+    framework,
+    producer,
+    inputChannels: channels(json.input, 'channels') ?? channels(dataset, 'num_features'),
+    outputChannels: channels(json.output, 'channels') ?? channels(dataset, 'num_classes'),
+    json,
+  });
+}
+
+function resolve(p: string): { json: string; tensors: (j: Args) => string } {
+  if (typeof p !== 'string' || p === '') throw fail(`path: expected a model directory or model.json path, got ${JSON.stringify(p)}`);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(p);
+  } catch (error) {
+    throw fail(`${p}: cannot read the model (${(error as NodeJS.ErrnoException).code ?? String(error)})`, error);
+  }
+  const dir = stat.isDirectory() ? p : path.dirname(p);
+  const json = stat.isDirectory() ? path.join(p, 'model.json') : p;
+  return {
+    json,
+    tensors: (j) => {
+      const params = j.parameters;
+      const file = isRecord(params) && typeof params.file === 'string' ? params.file : 'model.safetensors';
+      if (path.isAbsolute(file) || file.split(/[\\/]/).includes('..')) throw fail(`model.json: parameters.file: expected a file name beside model.json, got ${JSON.stringify(file)}`);
+      return path.join(dir, file);
+    },
+  };
+}
+
+export interface LoadModelOptions {
+  /** Every parameter must be in the file and every tensor used (default true). */
+  strict?: boolean;
+}
+
+/** Loads a model directory (or a model.json path with its safetensors beside it), synchronously. */
+export function loadModelSync(modelPath: string, options?: LoadModelOptions): Model {
+  const opts = checkOptions(options, 'loadModel', ['strict']);
+  const files = resolve(modelPath);
+  let json: Args;
+  try {
+    json = JSON.parse(fs.readFileSync(files.json, 'utf8')) as Args;
+  } catch (error) {
+    throw fail(`${files.json}: ${(error as Error).message}`, error);
+  }
+  const model = modelFromJSON(json);
+  const tensors = loadSafetensors(files.tensors(json));
+  model.loadStateDict(tensors as Record<string, Tensor>, { strict: opts.strict ?? true });
+  return model;
+}
+
+/** Loads a model directory; file reads run off the event loop's critical path in one go. */
+export async function loadModel(modelPath: string, options?: LoadModelOptions): Promise<Model> {
+  await Promise.resolve();
+  return loadModelSync(modelPath, options);
+}
+
+export interface SaveModelOptions {
+  /** Parameter storage: 'F32' (default, exact), 'F16' or 'BF16' (half the size, rounded). */
+  dtype?: 'F32' | 'F16' | 'BF16';
+  /** Extra fields merged into model.json (e.g. { metrics: {...} }). */
+  extra?: Record<string, unknown>;
+}
+
+/** Writes `dir/model.json` and `dir/model.safetensors` (each atomically). */
+export function saveModel(module: Module, dir: string, options?: SaveModelOptions): void {
+  const opts = checkOptions(options, 'save', ['dtype', 'extra']);
+  fs.mkdirSync(dir, { recursive: true });
+  const layers: ReadonlyArray<readonly [string, Module]> = module instanceof Sequential ? module.layers : [['model', module]];
+  const info = module instanceof Model ? module.info : null;
+  const json: Args = {
+    format_version: MODEL_FORMAT_VERSION,
+    framework: 'gnn-kernels',
+    producer: { library: 'gnn-kernels', version: packageVersion(), ...(info !== null ? { converted_from: info.producer } : {}) },
+    input: { channels: info?.inputChannels ?? firstChannels(module, 'inChannels') },
+    output: { channels: info?.outputChannels ?? null },
+    architecture: { forward: layers.map(([name, m]) => entryJSON(name, m)) },
+    parameters: { file: 'model.safetensors', dtype: opts.dtype ?? 'F32' },
+    ...(opts.extra ?? {}),
+  };
+  const dtype: SafetensorsWriteDType = opts.dtype ?? 'F32';
+  writeSafetensors(path.join(dir, 'model.safetensors'), module.parameters(), { dtype: dtype as 'F32' | 'F16' | 'BF16', metadata: { format: 'pt' } });
+  const tmp = path.join(dir, `.model.json.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, `${JSON.stringify(json, null, 2)}\n`);
+  fs.renameSync(tmp, path.join(dir, 'model.json'));
+}
+
+function firstChannels(m: Module, key: string): number | null {
+  const probe = m instanceof Sequential ? m.layers.map(([, c]) => c) : [m];
+  for (const c of probe) {
+    const v = (c as unknown as Record<string, unknown>)[key];
+    if (typeof v === 'number') return v;
+  }
+  return null;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+setSaveHook((module, dir, options) => saveModel(module, dir, options as SaveModelOptions | undefined));

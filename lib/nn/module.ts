@@ -1,0 +1,232 @@
+/**
+ * Module: the base of every layer and model. A module has named parameters (its own tensors plus
+ * its children's, with dotted names as in PyTorch's state_dict), loads them from a state dict by
+ * those names, describes itself as JSON (type + constructor arguments), and runs forward as a
+ * sync / async pair over a graph and node features.
+ */
+import { GnnError, invalidArgType } from '../errors';
+import type { Graph } from '../graph';
+import { Tensor } from '../tensor';
+import { Random } from '../generators/random';
+import { checkOptions } from '../validate';
+import type { Param } from './params';
+import { runAsync, runSync } from './steps';
+import type { Steps } from './steps';
+
+export type StateDict = Record<string, Tensor>;
+
+/** Extra inputs some modules read: a graph-level batch vector, edge features. */
+export interface ForwardContext {
+  /** For global pooling: the graph of every node, non-decreasing ids starting at 0. */
+  batch?: Int32Array;
+  /** Number of graphs in the batch (default: last batch id + 1). */
+  numGraphs?: number;
+  /** Per-edge features [E, D] in the graph's input edge order (GATConv's edge_dim). */
+  edgeAttr?: Tensor<'float32'>;
+}
+
+export interface LoadStateDictOptions {
+  /** Throw when keys are missing or unexpected (default true). */
+  strict?: boolean;
+  /** Prefix of this module's keys in the dict, e.g. 'conv1.' (a trailing dot is added if missing). */
+  prefix?: string;
+}
+
+export interface LoadReport {
+  missing: string[];
+  unexpected: string[];
+}
+
+/** The JSON form of a module: its type and constructor arguments (and children for containers). */
+export interface ModuleJSON {
+  type: string;
+  args: Record<string, unknown>;
+  name?: string;
+  modules?: ModuleJSON[];
+}
+
+/** A tensor slot of a module: its expected shape (null: any) and a setter. */
+export interface ParameterSlot {
+  name: string;
+  shape: readonly number[] | null;
+  get(): Tensor<'float32'> | null;
+  set(t: Tensor<'float32'>): void;
+  /** Optional parameters (e.g. a bias that may be absent) are not reported missing. */
+  optional?: boolean;
+}
+
+let saveHook: ((module: Module, dir: string, options: unknown) => void) | null = null;
+
+/** model-file.ts registers the writer (it imports every layer, so module.ts cannot import it). @internal */
+export function setSaveHook(hook: (module: Module, dir: string, options: unknown) => void): void {
+  saveHook = hook;
+}
+
+export abstract class Module {
+  /** The type name used in model.json (e.g. 'GCNConv'). */
+  abstract readonly type: string;
+
+  /** Tensors this module owns directly (not its children's). */
+  protected slots(): ParameterSlot[] {
+    return [];
+  }
+
+  /** Named child modules. */
+  children(): Array<[string, Module]> {
+    return [];
+  }
+
+  /**
+   * Renames keys of other versions or frameworks to this module's names before loading (e.g. PyG
+   * 2.4's lin_src.weight, DGL's fc.weight); keys are relative to the module. Default: none.
+   */
+  protected normalizeKeys(dict: Map<string, Tensor>): void {
+    void dict;
+  }
+
+  /** The constructor arguments, for toJSON. */
+  protected abstract args(): Record<string, unknown>;
+
+  /**
+   * The forward pass as a sequence of ops (see steps.ts): yields each op and receives its result.
+   * @internal
+   */
+  abstract steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps;
+
+  /** The forward pass on the calling thread (lowest overhead; the call for worker threads). */
+  forwardSync(graph: Graph, x: Tensor<'float32'>, context?: ForwardContext): Tensor<'float32'> {
+    return runSync(this.steps(graph, x, context ?? {}));
+  }
+
+  /** The forward pass with every op off the event loop. */
+  forward(graph: Graph, x: Tensor<'float32'>, context?: ForwardContext): Promise<Tensor<'float32'>> {
+    try {
+      return runAsync(this.steps(graph, x, context ?? {}));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Refills every parameter with PyTorch's default initialisation, deterministically for a seed. */
+  resetParameters(options?: { seed?: number }): this {
+    const opts = checkOptions(options, 'resetParameters', ['seed']);
+    const rng = new Random(opts.seed ?? 0);
+    this.resetWith(rng);
+    return this;
+  }
+
+  /** @internal */
+  resetWith(rng: Random): void {
+    for (const p of this.params()) p.reset(rng);
+    for (const [, child] of this.children()) child.resetWith(rng);
+  }
+
+  /** The Param objects behind slots(), for resetParameters. @internal */
+  protected params(): Param[] {
+    return [];
+  }
+
+  /** Every parameter and buffer, by its full dotted name. */
+  parameters(): Record<string, Tensor<'float32'>> {
+    const out: Record<string, Tensor<'float32'>> = {};
+    for (const slot of this.slots()) {
+      const t = slot.get();
+      if (t !== null) out[slot.name] = t;
+    }
+    for (const [name, child] of this.children()) {
+      for (const [key, t] of Object.entries(child.parameters())) out[`${name}.${key}`] = t;
+    }
+    return out;
+  }
+
+  /** Number of scalar parameters. */
+  parameterCount(): number {
+    return Object.values(this.parameters()).reduce((n, t) => n + t.numel, 0);
+  }
+
+  /**
+   * Loads parameters by name from a state dict (PyG / torch names, relative to `prefix`). Shapes
+   * must match. Returns the keys that were missing and unexpected; with `strict` (default) any of
+   * either is an ERR_GNN_MODEL_FILE naming them.
+   */
+  loadStateDict(dict: StateDict | Map<string, Tensor>, options?: LoadStateDictOptions): LoadReport {
+    const opts = checkOptions(options, 'loadStateDict', ['strict', 'prefix']);
+    const strict = opts.strict ?? true;
+    let prefix = opts.prefix ?? '';
+    if (typeof prefix !== 'string') throw invalidArgType('prefix', 'a string', prefix);
+    if (prefix !== '' && !prefix.endsWith('.')) prefix += '.';
+    if (dict === null || typeof dict !== 'object') throw invalidArgType('dict', 'a record of name -> Tensor', dict);
+    const entries = dict instanceof Map ? [...dict.entries()] : Object.entries(dict);
+    const mine = new Map<string, Tensor>();
+    for (const [key, t] of entries) {
+      if (!(t instanceof Tensor)) throw invalidArgType(`dict['${key}']`, 'a Tensor', t);
+      if (key.startsWith(prefix)) mine.set(key.slice(prefix.length), t);
+    }
+    const report = this.loadRelative(mine, prefix);
+    if (strict && (report.missing.length > 0 || report.unexpected.length > 0)) {
+      const parts: string[] = [];
+      if (report.missing.length > 0) parts.push(`missing ${report.missing.join(', ')}`);
+      if (report.unexpected.length > 0) parts.push(`unexpected ${report.unexpected.join(', ')}`);
+      throw new GnnError('ERR_GNN_MODEL_FILE', `loadStateDict(${this.type}): ${parts.join('; ')}`);
+    }
+    return report;
+  }
+
+  /** Loads from keys relative to this module; `prefix` is only for messages. @internal */
+  loadRelative(dict: Map<string, Tensor>, prefix: string): LoadReport {
+    this.normalizeKeys(dict);
+    const missing: string[] = [];
+    const unexpected: string[] = [];
+    const claimed = new Set<string>();
+    for (const slot of this.slots()) {
+      const t = dict.get(slot.name);
+      if (t === undefined) {
+        if (slot.optional !== true) missing.push(prefix + slot.name);
+        continue;
+      }
+      claimed.add(slot.name);
+      slot.set(checkParameter(prefix + slot.name, t, slot.shape));
+    }
+    for (const [name, child] of this.children()) {
+      const sub = new Map<string, Tensor>();
+      for (const [key, t] of dict) {
+        if (!key.startsWith(`${name}.`)) continue;
+        sub.set(key.slice(name.length + 1), t);
+        claimed.add(key);
+      }
+      const r = child.loadRelative(sub, `${prefix}${name}.`);
+      missing.push(...r.missing);
+      unexpected.push(...r.unexpected);
+    }
+    for (const key of dict.keys()) if (!claimed.has(key)) unexpected.push(prefix + key);
+    return { missing, unexpected };
+  }
+
+  /**
+   * Writes this module as a model directory: `dir/model.json` and `dir/model.safetensors`
+   * (options: `{ dtype: 'F32' | 'F16' | 'BF16', extra }`). loadModel(dir) reads it back.
+   */
+  save(dir: string, options?: { dtype?: 'F32' | 'F16' | 'BF16'; extra?: Record<string, unknown> }): void {
+    if (saveHook === null) throw new GnnError('ERR_GNN_INTERNAL', 'save: the model-file writer is not loaded');
+    saveHook(this, dir, options);
+  }
+
+  toJSON(): ModuleJSON {
+    return { type: this.type, args: this.args() };
+  }
+
+  toString(): string {
+    return `${this.type}(${JSON.stringify(this.args())})`;
+  }
+}
+
+/** Checks a loaded tensor: float32 (other dtypes are converted by the file reader) and shape. */
+export function checkParameter(name: string, t: Tensor, shape: readonly number[] | null): Tensor<'float32'> {
+  if (t.dtype !== 'float32') {
+    throw new GnnError('ERR_GNN_MODEL_FILE', `${name}: expected a float32 tensor, got ${t.dtype}`);
+  }
+  if (shape !== null && (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))) {
+    throw new GnnError('ERR_GNN_MODEL_FILE', `${name}: expected shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
+  }
+  return t as Tensor<'float32'>;
+}

@@ -1,0 +1,58 @@
+/**
+ * One definition of each layer's forward, run two ways. A layer's `steps()` is a generator that
+ * yields the ops it needs (each as a Pending: its sync and its async form) and receives their
+ * results; runSync executes every op on the calling thread, runAsync awaits each off the event
+ * loop. Containers compose with `yield*`.
+ * @internal
+ */
+import type { Tensor } from '../tensor';
+import * as ops from '../ops/index';
+
+export interface Pending {
+  sync(): Tensor<'float32'>;
+  async(): Promise<Tensor<'float32'>>;
+}
+
+export type Steps = Generator<Pending, Tensor<'float32'>, Tensor<'float32'>>;
+
+export function runSync(steps: Steps): Tensor<'float32'> {
+  let r = steps.next();
+  while (r.done !== true) r = steps.next(r.value.sync());
+  return r.value;
+}
+
+export async function runAsync(steps: Steps): Promise<Tensor<'float32'>> {
+  let r = steps.next();
+  while (r.done !== true) r = steps.next(await r.value.async());
+  return r.value;
+}
+
+type Args<F> = F extends (...a: infer A) => unknown ? A : never;
+
+function pair<S extends (...a: never[]) => Tensor<'float32'>, A extends (...a: never[]) => Promise<Tensor<'float32'>>>(
+  syncFn: S,
+  asyncFn: A,
+): (...args: Args<S>) => Pending {
+  return (...args) => ({
+    sync: () => syncFn(...(args as never[])),
+    async: () => asyncFn(...(args as never[])),
+  });
+}
+
+/** The ops a layer can yield. */
+export const op = {
+  linear: pair(ops.linearSync, ops.linear),
+  spmm: pair(ops.spmmSync, ops.spmm),
+  add: pair(ops.addSync, ops.add),
+  scale: pair(ops.scaleSync, ops.scale),
+  activation: pair(ops.activationSync, ops.activation),
+  concat: pair(ops.concatSync, ops.concat),
+  sddmm: pair(ops.sddmmSync, ops.sddmm),
+  edgeSoftmax: pair(ops.edgeSoftmaxSync, ops.edgeSoftmax),
+  gatAggregate: pair(
+    (...a: Args<typeof ops.gatAggregateSync>) => ops.gatAggregateSync(...a) as Tensor<'float32'>,
+    (...a: Args<typeof ops.gatAggregateSync>) => ops.gatAggregate(...a) as Promise<Tensor<'float32'>>,
+  ),
+  /** A value already at hand (for uniform code paths). */
+  value: (t: Tensor<'float32'>): Pending => ({ sync: () => t, async: () => Promise.resolve(t) }),
+};
