@@ -5,6 +5,8 @@
 export { Graph } from './graph';
 export type { EdgeReduce, EdgeWeightInput, FromCOOOptions, FromCSROptions, FromEdgeIndexOptions, GcnNormOptions, IndptrArray } from './graph';
 export { Tensor, dtypeOf } from './tensor';
+export { CsrMatrix, denseFeatures } from './csr-matrix';
+export type { Features } from './csr-matrix';
 export type { DType, DTypeArrays, DTypeOfArray, Device, SupportedTypedArray, TypedArrayFor } from './tensor';
 export * as ops from './ops/index';
 export type {

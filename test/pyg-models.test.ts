@@ -16,7 +16,7 @@ import { gunzipSync } from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
 
-import { Tensor, io, loadModel, loadModelSync, nn } from '../lib/index';
+import { CsrMatrix, Tensor, io, loadModel, loadModelSync, nn } from '../lib/index';
 
 const root = path.resolve(__dirname, '..', 'data');
 const models = path.join(root, 'models');
@@ -98,6 +98,16 @@ describe.each(CASES)('PyG model $id', ({ id, data, x }) => {
       if (pred[i] === data.y!.data[i]) correct++;
     }
     expect(correct / total).toBeCloseTo(json.metrics.test_acc, 6);
+  });
+
+  it('takes sparse (CSR) input features and still matches PyG', async () => {
+    const model = loadModelSync(dir);
+    const sparse = CsrMatrix.fromDense(xt);
+    expect(sparse.density).toBeLessThan(0.05);
+    const out = model.forwardSync(data.graph, sparse);
+    compare(out.data, ref, bound);
+    const again = await model.forward(data.graph, sparse);
+    expect(Array.from(again.data)).toEqual(Array.from(out.data));
   });
 
   it('gives the same bits through forward (async) and forwardSync', async () => {

@@ -3,9 +3,10 @@
  * activations Softmax / LogSoftmax over the last dimension; Dropout and Identity are the identity
  * at inference.
  */
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import type { ActivationName } from '../ops/activation';
-import type { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { num, oneOf } from './checks';
 import { Module } from './module';
@@ -32,10 +33,10 @@ export class Activation extends Module {
     return this.activation === 'leaky_relu' ? { negativeSlope: this.alpha } : this.activation === 'elu' ? { alpha: this.alpha } : {};
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;
-    return yield op.activation(x, this.activation, { alpha: this.alpha });
+    return yield op.activation(denseFeatures(x), this.activation, { alpha: this.alpha });
   }
 }
 
@@ -89,12 +90,12 @@ export class Softmax extends Module {
     return {};
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;
     return yield this.log
-      ? { sync: () => ops.logSoftmaxSync(x), async: () => ops.logSoftmax(x) }
-      : { sync: () => ops.softmaxSync(x), async: () => ops.softmax(x) };
+      ? { sync: () => ops.logSoftmaxSync(denseFeatures(x)), async: () => ops.logSoftmax(denseFeatures(x)) }
+      : { sync: () => ops.softmaxSync(denseFeatures(x)), async: () => ops.softmax(denseFeatures(x)) };
   }
 }
 
@@ -112,7 +113,7 @@ export class Dropout extends Module {
     return { p: this.p };
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;
     return x;
@@ -125,7 +126,7 @@ export class Identity extends Module {
   protected args(): Record<string, unknown> {
     return {};
   }
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;
     return x;

@@ -7,8 +7,9 @@
  * Each step is one spmm and one fused axpby (fma(α, h, (1 − α)·Âx)).
  */
 import { invalidArgValue, outOfRange } from '../errors';
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
-import type { Tensor } from '../tensor';
 import { checkInteger, checkOptions } from '../validate';
 import { bool, num, semantics } from './checks';
 import type { Semantics } from './checks';
@@ -56,12 +57,13 @@ export class APPNP extends Module {
     return { K: this.K, alpha: this.alpha, dropout: this.dropout, addSelfLoops: this.addSelfLoops, normalize: this.normalize, semantics: this.semantics };
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, features: Features, context: ForwardContext): Steps {
     void context;
     let g: Graph;
     if (this.semantics === 'pyg') g = this.normalize ? pygGcnGraph(graph, this.addSelfLoops, false) : graph;
     else g = graph.hasEdgeWeight ? dglEdgeWeightNormGraph(graph) : dglNormGraph(graph, 'both', false);
     const weights = g.hasEdgeWeight ? ('graph' as const) : undefined;
+    const x = denseFeatures(features);
     let h = x;
     for (let k = 0; k < this.K; k++) {
       const z = yield op.spmm(g, h, { weights });

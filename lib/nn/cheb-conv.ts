@@ -9,6 +9,8 @@
  *   ReLU is the `activation` option (default 'relu' there, 'none' for PyG).
  */
 import { GnnError, invalidArgValue } from '../errors';
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
 import { Graph } from '../graph';
 import type { ActivationName } from '../ops/activation';
 import { Tensor } from '../tensor';
@@ -146,7 +148,7 @@ export class ChebConv extends Module {
     };
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
     const g = scaledLaplacian(graph, this.semantics, this.normalization, this.lambdaMax!);
     const last = this.K - 1;
@@ -154,8 +156,8 @@ export class ChebConv extends Module {
     // Bias and activation ride on the last GEMM; the sum accumulates into the first output.
     if (this.K === 1) return yield op.linear(x, this.lins[0].value, finish(0));
     let out = yield op.linear(x, this.lins[0].value);
-    let prev = x;
-    let cur = yield op.spmm(g, x, { weights: 'graph' });
+    let prev = denseFeatures(x);
+    let cur = yield op.spmm(g, prev, { weights: 'graph' });
     for (let k = 1; k <= last; k++) {
       if (k > 1) {
         const next = yield op.spmm(g, cur, { weights: 'graph' });

@@ -15,6 +15,7 @@
  * Graph edge weights are not used (neither framework's GATConv takes them by default).
  */
 import { GnnError, invalidArgType, invalidArgValue } from '../errors';
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
@@ -191,7 +192,7 @@ export class GATConv extends Module {
     };
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     let g = graph;
     let edgeAttr = context.edgeAttr;
     if (this.edgeDim !== null) {

@@ -9,6 +9,8 @@
  *   with unweighted degrees, edge weights multiply the messages. DGL's `weight [in, out]` key is
  *   transposed on load.
  */
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import { invalidArgValue } from '../errors';
 import { Tensor } from '../tensor';
@@ -107,14 +109,14 @@ export class GCNConv extends Module {
     return { graph: g, weighted: g.hasEdgeWeight };
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
     const { graph: g, weighted } = this.propagationGraph(graph);
     const weights = weighted ? ('graph' as const) : undefined;
     const bias = this.bias?.value ?? null;
     if (this.semantics === 'dgl' && this.inChannels <= this.outChannels) {
       // DGL aggregates first when that is the narrower side; the bias rides on the GEMM.
-      const agg = yield op.spmm(g, x, { weights });
+      const agg = yield op.spmm(g, denseFeatures(x), { weights });
       return yield op.linear(agg, this.weight.value, { bias });
     }
     const h = yield op.linear(x, this.weight.value);

@@ -9,6 +9,8 @@
  * same function in another rounding order; on Cora 1433 → 64 columns per edge).
  */
 import { GnnError, invalidArgType } from '../errors';
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import type { Reduce } from '../ops/spmm';
 import { Tensor } from '../tensor';
@@ -91,7 +93,7 @@ export class GINConv extends Module {
     return { type: this.type, args: this.args(), modules: [{ ...this.nn.toJSON(), name: 'nn' }] };
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     const eps = this.eps.value.data[0];
     if (!Number.isFinite(eps)) throw new GnnError('ERR_GNN_MODEL_FILE', `GINConv: eps: expected a finite number, got ${eps}`);
     const weights = this.semantics === 'dgl' && graph.hasEdgeWeight ? ('graph' as const) : undefined;
@@ -110,8 +112,9 @@ export class GINConv extends Module {
       }
       return yield* runChain(layers.slice(i), graph, h, context);
     }
-    let h = yield op.spmm(graph, x, { reduce: this.aggr, weights });
-    h = yield op.add(h, x, { alpha: 1 + eps, out: h });
+    const xd = denseFeatures(x);
+    let h = yield op.spmm(graph, xd, { reduce: this.aggr, weights });
+    h = yield op.add(h, xd, { alpha: 1 + eps, out: h });
     return yield* this.nn.steps(graph, h, context);
   }
 }

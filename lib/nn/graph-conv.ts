@@ -3,6 +3,8 @@
  * (default), 'mean' or 'max'; graph edge weights scale the messages. Keys `lin_rel.weight/bias`,
  * `lin_root.weight`. Not DGL's GraphConv (that is GCNConv with semantics 'dgl').
  */
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import type { Reduce } from '../ops/spmm';
 import type { Tensor } from '../tensor';
@@ -54,7 +56,7 @@ export class GraphConv extends Module {
     return { inChannels: this.inChannels, outChannels: this.outChannels, aggr: this.aggr, bias: this.linRelBias !== null };
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
     const weights = graph.hasEdgeWeight ? ('graph' as const) : undefined;
     const bias = this.linRelBias?.value ?? null;
@@ -64,7 +66,7 @@ export class GraphConv extends Module {
       out = yield op.spmm(graph, p, { reduce: this.aggr, weights });
       if (bias !== null) out = yield op.add(out, bias, { out });
     } else {
-      const agg = yield op.spmm(graph, x, { reduce: this.aggr, weights });
+      const agg = yield op.spmm(graph, denseFeatures(x), { reduce: this.aggr, weights });
       out = yield op.linear(agg, this.linRel.value, { bias });
     }
     const root = yield op.linear(x, this.linRoot.value);

@@ -24,3 +24,5 @@ export type { ChebConvOptions } from './cheb-conv';
 export type { Semantics } from './checks';
 export { Model, loadModel, loadModelSync, moduleFromJSON, modelFromJSON, saveModel, MODEL_FORMAT_VERSION } from './model-file';
 export type { LoadModelOptions, ModelInfo, SaveModelOptions } from './model-file';
+export { GlobalAddPool, GlobalMaxPool, GlobalMeanPool, GlobalPool } from './pool';
+export type { PoolReduce } from './pool';

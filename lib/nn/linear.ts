@@ -2,8 +2,8 @@
  * Linear: y = x Wᵀ + b with PyTorch's / PyG's layout (weight [out, in], bias [out]); keys `weight`,
  * `bias`. Runs on the package's blocked GEMM; a following activation is fused by Sequential.
  */
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
-import type { Tensor } from '../tensor';
 import type { ActivationName } from '../ops/activation';
 import { checkOptions } from '../validate';
 import { bool, channels } from './checks';
@@ -51,11 +51,11 @@ export class Linear extends Module {
   }
 
   /** The linear map with a fused activation (used by Sequential and the convolutions). @internal */
-  apply(x: Tensor<'float32'>, activation: ActivationName = 'none', alpha?: number) {
+  apply(x: Features, activation: ActivationName = 'none', alpha?: number) {
     return op.linear(x, this.weight.value, { bias: this.bias?.value ?? null, activation, alpha });
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;
     return yield this.apply(x);

@@ -36,6 +36,8 @@ import { GraphConv } from './graph-conv';
 import { Linear } from './linear';
 import { Module, setSaveHook } from './module';
 import type { ModuleJSON } from './module';
+import { GlobalPool } from './pool';
+import type { PoolReduce } from './pool';
 import { SAGEConv } from './sage-conv';
 import { Sequential } from './sequential';
 import { SGConv } from './sg-conv';
@@ -162,6 +164,8 @@ const ACTIVATION_TYPES: Record<string, string> = {
 function opModule(spec: Args, where: string): Module {
   const op = (spec.op as string).toLowerCase();
   if (op === 'dropout') return new Dropout({ p: typeof spec.p === 'number' ? spec.p : 0.5 });
+  const pool = /^global_(add|sum|mean|max|min)_pool$/.exec(op);
+  if (pool !== null) return new GlobalPool({ reduce: pool[1] as PoolReduce });
   const extra: { negativeSlope?: number; alpha?: number } = {};
   if (typeof spec.negative_slope === 'number') extra.negativeSlope = spec.negative_slope;
   if (typeof spec.negativeSlope === 'number') extra.negativeSlope = spec.negativeSlope;
@@ -177,6 +181,7 @@ function opModule(spec: Args, where: string): Module {
 
 function opJSON(m: Module): Args | null {
   if (m instanceof Dropout) return { op: 'dropout', p: m.p };
+  if (m instanceof GlobalPool) return { op: m.type };
   if (m instanceof Softmax) return { op: m.log ? 'log_softmax' : 'softmax' };
   if (m instanceof Identity) return { op: 'identity' };
   if (m instanceof Activation) {

@@ -5,6 +5,8 @@
  * sync / async pair over a graph and node features.
  */
 import { GnnError, invalidArgType } from '../errors';
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import { Tensor } from '../tensor';
 import { Random } from '../generators/random';
@@ -91,17 +93,17 @@ export abstract class Module {
    * The forward pass as a sequence of ops (see steps.ts): yields each op and receives its result.
    * @internal
    */
-  abstract steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps;
+  abstract steps(graph: Graph, x: Features, context: ForwardContext): Steps;
 
   /** The forward pass on the calling thread (lowest overhead; the call for worker threads). */
-  forwardSync(graph: Graph, x: Tensor<'float32'>, context?: ForwardContext): Tensor<'float32'> {
-    return runSync(this.steps(graph, x, context ?? {}));
+  forwardSync(graph: Graph, x: Features, context?: ForwardContext): Tensor<'float32'> {
+    return denseFeatures(runSync(this.steps(graph, x, context ?? {})));
   }
 
   /** The forward pass with every op off the event loop. */
-  forward(graph: Graph, x: Tensor<'float32'>, context?: ForwardContext): Promise<Tensor<'float32'>> {
+  forward(graph: Graph, x: Features, context?: ForwardContext): Promise<Tensor<'float32'>> {
     try {
-      return runAsync(this.steps(graph, x, context ?? {}));
+      return runAsync(this.steps(graph, x, context ?? {})).then(denseFeatures);
     } catch (error) {
       return Promise.reject(error);
     }

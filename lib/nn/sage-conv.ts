@@ -10,6 +10,8 @@
  * For 'mean' and 'sum' the neighbours' features are projected before they are aggregated when
  * that is the narrower side (the same function; the sum runs in another order).
  */
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import type { Reduce } from '../ops/spmm';
 import { Tensor } from '../tensor';
@@ -116,7 +118,7 @@ export class SAGEConv extends Module {
     return { ...common, aggr: this.aggr, normalize: this.normalize, rootWeight: this.rootWeight, project: this.project };
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
     const bias = this.linLBias?.value ?? null;
     const weights = this.semantics === 'dgl' && graph.hasEdgeWeight ? ('graph' as const) : undefined;
@@ -129,12 +131,12 @@ export class SAGEConv extends Module {
         for (let i = 0; i < d.length; i++) t.data[i] = 1 / (d[i] + 1);
         return t;
       });
-      let agg = yield op.spmm(graph, x, { reduce: 'sum', weights });
-      agg = yield op.add(agg, x, { out: agg });
+      let agg = yield op.spmm(graph, denseFeatures(x), { reduce: 'sum', weights });
+      agg = yield op.add(agg, denseFeatures(x), { out: agg });
       agg = yield op.scale(agg, inv, { out: agg });
       out = yield op.linear(agg, this.linL.value, { bias });
     } else {
-      let src = x;
+      let src: Features = x;
       if (this.lin !== null) src = yield op.linear(x, this.lin.value, { bias: this.linBias?.value ?? null, activation: 'relu' });
       const linearAggr = this.aggr === 'mean' || this.aggr === 'sum';
       if (linearAggr && this.outChannels < this.inChannels) {
@@ -142,7 +144,7 @@ export class SAGEConv extends Module {
         out = yield op.spmm(graph, projected, { reduce: this.aggr, weights });
         if (bias !== null) out = yield op.add(out, bias, { out });
       } else {
-        const agg = yield op.spmm(graph, src, { reduce: this.aggr, weights });
+        const agg = yield op.spmm(graph, denseFeatures(src), { reduce: this.aggr, weights });
         out = yield op.linear(agg, this.linL.value, { bias });
       }
       if (this.linR !== null) {

@@ -5,8 +5,8 @@
  * with the activation fused into its epilogue.
  */
 import { invalidArgType } from '../errors';
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
-import type { Tensor } from '../tensor';
 import { Activation } from './activations';
 import { Linear } from './linear';
 import { Module } from './module';
@@ -40,14 +40,14 @@ export class Sequential extends Module {
     return { type: this.type, args: {}, modules: this.layers.map(([name, m]) => ({ ...m.toJSON(), name })) };
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     return yield* runChain(this.layers.map(([, m]) => m), graph, x, context);
   }
 }
 
 /** Runs modules in order, fusing each Linear with a directly following activation. @internal */
-export function* runChain(modules: readonly Module[], graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
-  let h = x;
+export function* runChain(modules: readonly Module[], graph: Graph, x: Features, context: ForwardContext): Steps {
+  let h: Features = x;
   for (let i = 0; i < modules.length; i++) {
     const m = modules[i];
     const next = modules[i + 1];

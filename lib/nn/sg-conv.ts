@@ -8,6 +8,8 @@
  * so the K propagations move out instead of in columns per edge.
  */
 import { invalidArgValue } from '../errors';
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import type { Tensor } from '../tensor';
 import { checkInteger, checkOptions } from '../validate';
@@ -79,12 +81,12 @@ export class SGConv extends Module {
     return { inChannels: this.inChannels, outChannels: this.outChannels, K: this.K, addSelfLoops: this.addSelfLoops, bias: this.bias !== null, semantics: this.semantics };
   }
 
-  *steps(graph: Graph, x: Tensor<'float32'>, context: ForwardContext): Steps {
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
     const g = propagationGraphFor(graph, this.semantics, this.addSelfLoops);
     const bias = this.bias?.value ?? null;
     const projectFirst = this.outChannels < this.inChannels;
-    let h = projectFirst ? yield op.linear(x, this.weight.value) : x;
+    let h = projectFirst ? yield op.linear(x, this.weight.value) : denseFeatures(x);
     for (let k = 0; k < this.K; k++) h = yield op.spmm(g, h, { weights: 'graph' });
     if (!projectFirst) return yield op.linear(h, this.weight.value, { bias });
     return bias === null ? h : yield op.add(h, bias, { out: h });

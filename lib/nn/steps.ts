@@ -5,6 +5,7 @@
  * loop. Containers compose with `yield*`.
  * @internal
  */
+import type { Features } from '../csr-matrix';
 import type { Tensor } from '../tensor';
 import * as ops from '../ops/index';
 
@@ -13,15 +14,17 @@ export interface Pending {
   async(): Promise<Tensor<'float32'>>;
 }
 
-export type Steps = Generator<Pending, Tensor<'float32'>, Tensor<'float32'>>;
+/** A forward pass: yields ops, receives their outputs, returns the layer's output (a layer that
+ * passes its input through, such as Dropout, may return sparse features unchanged). */
+export type Steps = Generator<Pending, Features, Tensor<'float32'>>;
 
-export function runSync(steps: Steps): Tensor<'float32'> {
+export function runSync(steps: Steps): Features {
   let r = steps.next();
   while (r.done !== true) r = steps.next(r.value.sync());
   return r.value;
 }
 
-export async function runAsync(steps: Steps): Promise<Tensor<'float32'>> {
+export async function runAsync(steps: Steps): Promise<Features> {
   let r = steps.next();
   while (r.done !== true) r = steps.next(await r.value.async());
   return r.value;

@@ -8,6 +8,8 @@
  * unless it is repacked with packLinearWeight or released with releasePackedWeight.
  */
 import { addon } from '../backend';
+import { CsrMatrix } from '../csr-matrix';
+import { sparseLinear, sparseLinearSync } from './linear-sparse';
 import { GnnError } from '../errors';
 import type { NativeLinearArgs } from '../native-types';
 import { Tensor, checkTensor } from '../tensor';
@@ -77,7 +79,8 @@ function prepare(x: Tensor<'float32'>, weight: Tensor<'float32'>, options: Linea
 }
 
 /** out = act(x · Wᵀ + b) on the calling thread (and the native pool). */
-export function linearSync(x: Tensor<'float32'>, weight: Tensor<'float32'>, options?: LinearOptions): Tensor<'float32'> {
+export function linearSync(x: Tensor<'float32'> | CsrMatrix, weight: Tensor<'float32'>, options?: LinearOptions): Tensor<'float32'> {
+  if (x instanceof CsrMatrix) return sparseLinearSync(x, weight, checkOptions(options, 'linearSync', OPTION_KEYS));
   const c = prepare(x, weight, options, 'linearSync');
   callSync(() => addon().linearSync(...c.args));
   if (c.fresh !== null) storePackedWeight(c.weight, c.fresh.entry, c.fresh.generation);
@@ -88,7 +91,14 @@ export function linearSync(x: Tensor<'float32'>, weight: Tensor<'float32'>, opti
  * out = act(x · Wᵀ + b) off the event loop (packing the weight too, on its first use). Inputs are
  * used in place and must not be modified or transferred until the promise settles.
  */
-export function linear(x: Tensor<'float32'>, weight: Tensor<'float32'>, options?: LinearOptions): Promise<Tensor<'float32'>> {
+export function linear(x: Tensor<'float32'> | CsrMatrix, weight: Tensor<'float32'>, options?: LinearOptions): Promise<Tensor<'float32'>> {
+  if (x instanceof CsrMatrix) {
+    try {
+      return sparseLinear(x, weight, checkOptions(options, 'linear', OPTION_KEYS));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   const site = new Error();
   let c: LinearCall;
   try {
