@@ -195,7 +195,7 @@ function opJSON(m: Module): Args | null {
 
 function entryJSON(name: string, m: Module): Args {
   const asOp = opJSON(m);
-  if (asOp !== null) return asOp;
+  if (asOp !== null) return { ...asOp, name };
   const j: ModuleJSON = m.toJSON();
   const e: Args = { name, type: j.type, args: j.args };
   if (m instanceof GINConv) (e.args as Args).nn = nestedJSON(m.nn);
