@@ -72,6 +72,9 @@ describe('save and load', () => {
   });
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type J = Record<string, any>;
+
 describe('bad model files', () => {
   const good = (): { dir: string; json: Record<string, unknown> } => {
     const dir = fs.mkdtempSync(path.join(tmp, 'bad-'));
@@ -88,7 +91,7 @@ describe('bad model files', () => {
     expect(error).toMatchObject({ code: 'ERR_GNN_MODEL_FILE' });
     expect((error as Error).message).toMatch(message);
   };
-  const edit = (mutate: (j: Record<string, any>) => void): string => {
+  const edit = (mutate: (j: J) => void): string => {
     const { dir, json } = good();
     mutate(json);
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
@@ -96,17 +99,35 @@ describe('bad model files', () => {
   };
 
   it.each([
-    ['format version', (j: Record<string, any>) => (j.format_version = 2), /format_version: expected 1, got 2/],
-    ['no forward list', (j: Record<string, any>) => delete j.architecture, /architecture\.forward/],
-    ['unknown layer type', (j: Record<string, any>) => (j.architecture.forward[0].type = 'MagicConv'), /unknown layer type "MagicConv"/],
-    ['unknown argument', (j: Record<string, any>) => (j.architecture.forward[0].args.heads_please = 3), /heads_please/],
-    ['wrong flow', (j: Record<string, any>) => (j.architecture.forward[0].args.flow = 'target_to_source'), /flow/],
-    ['duplicate names', (j: Record<string, any>) => (j.architecture.forward[2].name = 'conv1'), /appears twice/],
-    ['unknown op', (j: Record<string, any>) => (j.architecture.forward[1] = { op: 'swishy' }), /swishy/],
-    ['shape mismatch', (j: Record<string, any>) => (j.architecture.forward[0].args.outChannels = 5), /conv1\.lin\.weight: expected shape \[5, 10\], got \[4, 10\]/],
-    ['path traversal', (j: Record<string, any>) => (j.parameters.file = '../../etc/passwd'), /parameters\.file/],
+    ['format version', (j: J): void => {
+      j.format_version = 2;
+    }, /format_version: expected 1, got 2/],
+    ['no forward list', (j: J): void => {
+      delete j.architecture;
+    }, /architecture\.forward/],
+    ['unknown layer type', (j: J): void => {
+      j.architecture.forward[0].type = 'MagicConv';
+    }, /unknown layer type "MagicConv"/],
+    ['unknown argument', (j: J): void => {
+      j.architecture.forward[0].args.heads_please = 3;
+    }, /heads_please/],
+    ['wrong flow', (j: J): void => {
+      j.architecture.forward[0].args.flow = 'target_to_source';
+    }, /flow/],
+    ['duplicate names', (j: J): void => {
+      j.architecture.forward[2].name = 'conv1';
+    }, /appears twice/],
+    ['unknown op', (j: J): void => {
+      j.architecture.forward[1] = { op: 'swishy' };
+    }, /swishy/],
+    ['shape mismatch', (j: J): void => {
+      j.architecture.forward[0].args.outChannels = 5;
+    }, /conv1\.lin\.weight: expected shape \[5, 10\], got \[4, 10\]/],
+    ['path traversal', (j: J): void => {
+      j.parameters.file = '../../etc/passwd';
+    }, /parameters\.file/],
   ] as const)('%s', (_, mutate, message) => {
-    expectFileError(edit(mutate as (j: Record<string, any>) => void), message);
+    expectFileError(edit(mutate), message);
   });
 
   it('missing and unexpected tensors are named', () => {
