@@ -1,11 +1,14 @@
 /**
- * `npm run demo`: spmm on Cora (its real 1433-wide features and a GCN-normalised graph) and on an
- * R-MAT graph, next to a well-written pure-JS CSR loop, with times and effective bandwidth.
+ * `npm run demo`: the PyG-trained Cora models (GCN, GAT, SAGE, GIN from data/models) served here:
+ * test accuracy, agreement with PyG's own predictions and logits, latency (sync and async, dense
+ * and sparse input features); then spmm on Cora and R-MAT next to a well-written pure-JS CSR loop.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
-import { Tensor, backendInfo, loadPlanetoid, ops, randomValues, rmat } from '../lib/index';
-import type { Graph } from '../lib/index';
+import { CsrMatrix, Tensor, backendInfo, loadModelSync, loadPlanetoid, ops, randomValues, rmat } from '../lib/index';
+import type { Features, Graph } from '../lib/index';
 import { jsSpmm } from './baselines/js-spmm';
 import { fmt, time } from './harness';
 
@@ -19,8 +22,11 @@ async function main(): Promise<void> {
   const info = backendInfo();
   console.log(`gnn-kernels ${info.version}: CPU backend, ${info.simd} kernels, ${info.threads} threads (${info.compiler})\n`);
 
-  const cora = loadPlanetoid(path.resolve(__dirname, '..', '..', 'data', 'cora'));
+  const data = path.resolve(__dirname, '..', '..', 'data');
+  const cora = loadPlanetoid(path.join(data, 'cora'));
   const coraX = cora.x as Tensor<'float32'>;
+  await servePygModels(cora, data);
+
   const gcn = cora.graph.gcnNorm();
   console.log(`Cora: ${cora.graph.numNodes} nodes, ${cora.graph.numEdges} edges, ${coraX.shape[1]} features; GCN-normalised: ${gcn.numEdges} edges with self loops`);
   const big = rmat({ scale: 16, seed: 1 });
@@ -58,6 +64,91 @@ async function main(): Promise<void> {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
   console.log('\nMedians after warm-up; outputs reused. Full tables: `npm run bench` (BENCHMARKS.md).');
+}
+
+function f32(file: string): Float32Array {
+  const raw = gunzipSync(fs.readFileSync(file));
+  const out = new Float32Array(raw.length / 4);
+  new Uint8Array(out.buffer).set(raw);
+  return out;
+}
+
+function argmax(v: Float32Array, width: number): Int32Array {
+  const out = new Int32Array(v.length / width);
+  for (let r = 0; r < out.length; r++) {
+    let best = 0;
+    for (let c = 1; c < width; c++) if (v[r * width + c] > v[r * width + best]) best = c;
+    out[r] = best;
+  }
+  return out;
+}
+
+async function latency(run: () => unknown, repeats: number): Promise<number> {
+  for (let i = 0; i < 10; i++) await run();
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = process.hrtime.bigint();
+    await run();
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[samples.length >> 1];
+}
+
+/** The models trained in PyTorch Geometric 2.6.1 (../shared/models, copied to data/models). */
+async function servePygModels(cora: ReturnType<typeof loadPlanetoid>, data: string): Promise<void> {
+  console.log('PyG-trained models on Cora (data/models: model.json + model.safetensors, trained with PyG 2.6.1):');
+  const header = ['model', 'test acc', 'PyG acc', 'same argmax', 'max |logit - PyG|', 'sync ms', 'async ms', 'sync ms (CSR x)'];
+  const rows: string[][] = [];
+  const n = cora.graph.numNodes;
+  for (const id of ['gcn_cora', 'gat_cora', 'sage_cora', 'gin_cora']) {
+    const dir = path.join(data, 'models', id);
+    const model = loadModelSync(dir);
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { metrics: { test_acc: number } };
+    const xs = f32(path.join(data, 'models', 'inputs', id === 'gin_cora' ? 'cora_raw.f32.gz' : 'cora_normalized.f32.gz'));
+    const x: Features = Tensor.from(xs, [n, xs.length / n]);
+    const sparse = CsrMatrix.fromDense(x);
+    const ref = f32(path.join(dir, 'logits.f32.gz'));
+    const out = await model.forward(cora.graph, x);
+    const classes = out.shape[1];
+    const pred = argmax(out.data, classes);
+    const pygPred = argmax(ref, classes);
+    let same = 0;
+    let correct = 0;
+    let tested = 0;
+    let maxDiff = 0;
+    for (let i = 0; i < n; i++) {
+      if (pred[i] === pygPred[i]) same++;
+      if (cora.testMask![i] === 1) {
+        tested++;
+        if (pred[i] === cora.y!.data[i]) correct++;
+      }
+    }
+    for (let i = 0; i < ref.length; i++) maxDiff = Math.max(maxDiff, Math.abs(out.data[i] - ref[i]));
+    const syncMs = await latency(() => model.forwardSync(cora.graph, x), 50);
+    const asyncMs = await latency(() => model.forward(cora.graph, x), 50);
+    const sparseMs = await latency(() => model.forwardSync(cora.graph, sparse), 50);
+    rows.push([
+      id.split('_')[0].toUpperCase(),
+      `${fmt((100 * correct) / tested, 1)}%`,
+      `${fmt(100 * meta.metrics.test_acc, 1)}%`,
+      `${same}/${n}`,
+      maxDiff.toExponential(1),
+      fmt(syncMs, 3),
+      fmt(asyncMs, 3),
+      fmt(sparseMs, 3),
+    ]);
+  }
+  printTable(header, rows);
+  console.log('Medians of 50 forwards after warm-up; "CSR x": the bag-of-words features as a CsrMatrix (first layer as an SpMM).\n');
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
 }
 
 main().catch((error: unknown) => {
