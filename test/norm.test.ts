@@ -10,7 +10,7 @@ import { GnnError, Tensor, getNumThreads, ops, setNumThreads } from '../lib/inde
 import { nanFilled } from './helpers/compare';
 import { LANES, WIDTHS, expectClose, expectSameBits, values } from './helpers/rowops';
 import { availableSimdLevels, withSimd } from './helpers/simd';
-import { U, columnAffineReference, graphLayerNormReference, layerNormReference } from './reference/norm';
+import { columnAffineReference, graphLayerNormReference, layerNormReference } from './reference/norm';
 
 const LEVELS = availableSimdLevels();
 
@@ -249,14 +249,13 @@ describe('errors', () => {
     await expect(ops.layerNorm(x, { eps: -1 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     await expect(ops.columnAffine(x, Tensor.zeros([3]), null)).rejects.toBeInstanceOf(GnnError);
     const rejected = await ops.graphLayerNorm(x, { batch: Int32Array.from([0, 5, 0]) }).catch((e: Error) => e);
-    expect((rejected as { code: string }).code).toBe('ERR_OUT_OF_RANGE');
-    expect((rejected as Error).stack).toMatch(/norm\.test\.ts/);
+    expect((rejected as unknown as { code: string }).code).toBe('ERR_OUT_OF_RANGE');
+    expect((rejected as unknown as Error).stack).toMatch(/norm\.test\.ts/);
   });
 
   it('the async forms resolve with their out tensor', async () => {
     const out = poisoned([3, 4]);
     expect(await ops.layerNorm(x, { out })).toBe(out);
     expect(await ops.columnAffine(x, null, null, { out: x })).toBe(x);
-    expect(Math.abs(U)).toBeGreaterThan(0);
   });
 });
