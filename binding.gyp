@@ -32,7 +32,7 @@
       "conditions": [
         ["target_arch=='x64'", {
           "type": "static_library",
-          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc", "native/kernels/elementwise_avx2.cc", "native/kernels/attention_avx2.cc", "native/kernels/gemm_avx2.cc", "native/kernels/rowops_avx2.cc"],
+          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc", "native/kernels/elementwise_avx2.cc", "native/kernels/attention_avx2.cc", "native/kernels/gemm_avx2.cc", "native/kernels/rowops_avx2.cc", "native/kernels/norm_avx2.cc", "native/kernels/gatv2_avx2.cc"],
           "cflags_cc": ["<@(gnn_avx2_flags)"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx2_flags)"] }
         }]
@@ -44,7 +44,7 @@
       "conditions": [
         ["target_arch=='x64'", {
           "type": "static_library",
-          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc", "native/kernels/elementwise_avx512.cc", "native/kernels/attention_avx512.cc", "native/kernels/gemm_avx512.cc", "native/kernels/rowops_avx512.cc"],
+          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc", "native/kernels/elementwise_avx512.cc", "native/kernels/attention_avx512.cc", "native/kernels/gemm_avx512.cc", "native/kernels/rowops_avx512.cc", "native/kernels/norm_avx512.cc", "native/kernels/gatv2_avx512.cc"],
           "cflags_cc": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"] }
         }]
@@ -65,7 +65,9 @@
         "native/binding/elementwise_binding.cc",
         "native/binding/errors.cc",
         "native/binding/graph_binding.cc",
+        "native/binding/gatv2_binding.cc",
         "native/binding/linear_binding.cc",
+        "native/binding/norm_binding.cc",
         "native/binding/rowops_binding.cc",
         "native/binding/spmm_binding.cc",
         "native/kernels/attention.cc",
@@ -77,9 +79,13 @@
         "native/kernels/elementwise_scalar.cc",
         "native/kernels/finite_scan.cc",
         "native/kernels/gemm.cc",
+        "native/kernels/gatv2.cc",
+        "native/kernels/gatv2_scalar.cc",
         "native/kernels/gemm_scalar.cc",
         "native/kernels/graph_build.cc",
         "native/kernels/graph_transform.cc",
+        "native/kernels/norm.cc",
+        "native/kernels/norm_scalar.cc",
         "native/kernels/row_partition.cc",
         "native/kernels/rowops.cc",
         "native/kernels/rowops_scalar.cc",

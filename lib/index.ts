@@ -37,6 +37,7 @@ export {
 export type { LinearOptions, PackedWeightInfo } from './ops/index';
 export { linear, linearSync, packLinearWeight, releasePackedWeight } from './ops/index';
 export type { AddOptions, ConcatOptions, IndexAddOptions, IndexInput, IndexSelectOptions, ScaleOptions, SoftmaxOptions } from './ops/index';
+export type { ColumnAffineOptions, Gatv2ScoresOptions, GraphLayerNormOptions, LayerNormOptions } from './ops/index';
 export { backendInfo, getNumThreads, measureMemoryBandwidth, setNumThreads, setSimdLevel } from './backend';
 export type { Bandwidth, BandwidthOptions, BackendInfo, SimdLevel } from './backend';
 export { measurePeakFlops } from './backend';

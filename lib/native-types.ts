@@ -94,6 +94,18 @@ export type NativeLinearArgs = [
   weight: Float32Array | null,
 ];
 
+/** gatv2Scores' positional arguments. */
+export type NativeGatv2Args = [
+  graph: NativeGraph,
+  xl: Float32Array,
+  xr: Float32Array,
+  att: Float32Array,
+  heads: number,
+  headWidth: number,
+  negativeSlope: number,
+  out: Float32Array,
+];
+
 export interface NativeAddon {
   csrFromEdgeIndex(
     src: Int32Array,
@@ -151,6 +163,44 @@ export interface NativeAddon {
     op: 0 | 1,
     alpha: number,
   ): Promise<Float32Array>;
+  columnAffineSync(x: Float32Array, scale: Float32Array | null, shift: Float32Array | null, out: Float32Array, width: number): Float32Array;
+  columnAffineAsync(
+    x: Float32Array,
+    scale: Float32Array | null,
+    shift: Float32Array | null,
+    out: Float32Array,
+    width: number,
+  ): Promise<Float32Array>;
+  layerNormSync(x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, eps: number, out: Float32Array, width: number): Float32Array;
+  layerNormAsync(
+    x: Float32Array,
+    weight: Float32Array | null,
+    bias: Float32Array | null,
+    eps: number,
+    out: Float32Array,
+    width: number,
+  ): Promise<Float32Array>;
+  /** batch: graph id per row in [0, rows), or null for one graph (PyG's eps-on-std path). */
+  graphLayerNormSync(
+    x: Float32Array,
+    batch: Int32Array | null,
+    weight: Float32Array | null,
+    bias: Float32Array | null,
+    eps: number,
+    out: Float32Array,
+    width: number,
+  ): Float32Array;
+  graphLayerNormAsync(
+    x: Float32Array,
+    batch: Int32Array | null,
+    weight: Float32Array | null,
+    bias: Float32Array | null,
+    eps: number,
+    out: Float32Array,
+    width: number,
+  ): Promise<Float32Array>;
+  gatv2ScoresSync(...args: NativeGatv2Args): Float32Array;
+  gatv2ScoresAsync(...args: NativeGatv2Args): Promise<Float32Array>;
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): number;
   getNumThreads(): number;

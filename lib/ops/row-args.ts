@@ -107,3 +107,24 @@ export function checkHasRows(name: string, t: Tensor): void {
     throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `${name}: expected a Tensor of rank 1 or more, got shape []`);
   }
 }
+
+/**
+ * An optional per-column vector for rows of `width`: null/undefined, or a float32 Tensor of
+ * `width` elements shaped [width] or [1, …, 1, width].
+ */
+export function checkColumnVector(name: string, value: unknown, width: number): Tensor<'float32'> | null {
+  if (value === undefined || value === null) return null;
+  const t = checkTensor(name, value, 'float32');
+  if (t.rank < 1 || t.shape[t.rank - 1] !== width || numelOf(t.shape) !== width) {
+    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `${name}: expected a row vector [${width}] (one per column), got ${shapeText(t.shape)}`);
+  }
+  return t;
+}
+
+/** A normalisation eps: a number >= 0 that is finite in float32 (default `fallback`). */
+export function checkEps(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw invalidArgType('eps', 'a number', value);
+  if (!(value >= 0) || !Number.isFinite(Math.fround(value))) throw outOfRange('eps', 'a number >= 0, finite in float32', value);
+  return value;
+}

@@ -53,6 +53,18 @@ Napi::Value IndexSelectAsync(const Napi::CallbackInfo& info);
 Napi::Value IndexScatterSync(const Napi::CallbackInfo& info);
 Napi::Value IndexScatterAsync(const Napi::CallbackInfo& info);
 
+// norm_binding.cc
+Napi::Value ColumnAffineSync(const Napi::CallbackInfo& info);
+Napi::Value ColumnAffineAsync(const Napi::CallbackInfo& info);
+Napi::Value LayerNormSync(const Napi::CallbackInfo& info);
+Napi::Value LayerNormAsync(const Napi::CallbackInfo& info);
+Napi::Value GraphLayerNormSync(const Napi::CallbackInfo& info);
+Napi::Value GraphLayerNormAsync(const Napi::CallbackInfo& info);
+
+// gatv2_binding.cc
+Napi::Value Gatv2ScoresSync(const Napi::CallbackInfo& info);
+Napi::Value Gatv2ScoresAsync(const Napi::CallbackInfo& info);
+
 // backend_binding.cc
 Napi::Value BackendInfo(const Napi::CallbackInfo& info);
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
