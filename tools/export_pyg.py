@@ -298,30 +298,37 @@ def layer_json(module, where):
     return {"type": t, "args": a}
 
 
+def _first(a, *names):
+    for n in names:
+        if a.get(n) is not None:
+            return a[n]
+    return None
+
+
+def _mlp_of(entry):
+    a = entry.get("args") or {}
+    nn = a.get("nn") or a.get("apply_func") or entry
+    return nn.get("layers", [nn])
+
+
 def _out_channels(entry):
     """Output width of an entry (None when it keeps its input's width or cannot tell)."""
     a = entry.get("args") or {}
     t = entry.get("type")
     if t in ("GATConv", "GATv2Conv"):
-        return a["out_channels"] * (a["heads"] if a["concat"] else 1)
-    if t == "GINConv":
-        lins = [l for l in a["nn"].get("layers", [a["nn"]]) if l.get("type") == "Linear"]
+        heads = _first(a, "heads", "num_heads") or 1
+        return _first(a, "out_channels", "out_feats") * (heads if a.get("concat", True) else 1)
+    if t in ("GINConv", "Sequential"):
+        lins = [l for l in _mlp_of(entry) if l.get("type") == "Linear"]
         return lins[-1]["out_features"] if lins else None
-    if t == "Sequential":
-        lins = [l for l in entry.get("layers", []) if l.get("type") == "Linear"]
-        return lins[-1]["out_features"] if lins else None
-    return a.get("out_channels", a.get("out_features"))
+    return _first(a, "out_channels", "out_features", "out_feats")
 
 
 def _in_channels(entry):
     a = entry.get("args") or {}
-    if entry.get("type") == "GINConv":
-        first = a["nn"].get("layers", [a["nn"]])[0]
-        return first.get("in_features")
-    if entry.get("type") == "Sequential":
-        first = entry.get("layers", [{}])[0]
-        return first.get("in_features")
-    return a.get("in_channels", a.get("in_features"))
+    if entry.get("type") in ("GINConv", "Sequential"):
+        return _mlp_of(entry)[0].get("in_features")
+    return _first(a, "in_channels", "in_features", "in_feats")
 
 
 def basic_gnn_forward(model):
@@ -350,8 +357,9 @@ def basic_gnn_forward(model):
     return entries
 
 
-def forward_json(model, forward):
-    """The architecture.forward list: named layers and ops in order."""
+def forward_json(model, forward, layer=None):
+    """The architecture.forward list: named layers and ops in order (`layer` describes one module)."""
+    layer = layer or layer_json
     out = []
     for i, item in enumerate(forward):
         where = f"forward[{i}]"
@@ -384,10 +392,13 @@ def forward_json(model, forward):
                 continue
             except ExportError:
                 pass
-        entry = {"name": item, **layer_json(module, item)}
-        if extra:
-            entry.setdefault("args", {}).update(extra)
-        out.append(entry)
+        described = layer(module, item)
+        for i_entry, e in enumerate(described if isinstance(described, list) else [described]):
+            if i_entry == 0:
+                e = {"name": item, **e}
+                if extra:
+                    e.setdefault("args", {}).update(extra)
+            out.append(e)
     return out
 
 
@@ -417,7 +428,12 @@ def export(model, out_dir, *, forward=None, input_channels=None, output_channels
     if forward is None:
         forward = basic_gnn_forward(model)
     entries = forward_json(model, forward)
-    state = model.state_dict()
+    return write_model(model, out_dir, entries, model.state_dict(), framework="pyg", producer=_versions(),
+                       input_channels=input_channels, output_channels=output_channels, extra=extra)
+
+
+def write_model(model, out_dir, entries, state, *, framework, producer, input_channels=None, output_channels=None, extra=None):
+    """Writes model.json and model.safetensors from forward entries and a name -> tensor dict."""
     _check_keys(state, entries)
     layers = [e for e in entries if "type" in e]
     if input_channels is None and layers:
@@ -431,8 +447,8 @@ def export(model, out_dir, *, forward=None, input_channels=None, output_channels
     write_safetensors(state, os.path.join(out_dir, "model.safetensors"))
     doc = {
         "format_version": FORMAT_VERSION,
-        "framework": "pyg",
-        "producer": _versions(),
+        "framework": framework,
+        "producer": producer,
         "input": {"channels": input_channels},
         "output": {"channels": output_channels},
         "architecture": {"class": type(model).__name__, "forward": entries},
