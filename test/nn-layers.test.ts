@@ -177,6 +177,35 @@ describe('GATConv', () => {
   });
 });
 
+describe('GATConv DGL residuals', () => {
+  const g = graph.addSelfLoops();
+  const keys = (w: Tensor<'float32'>, att: Tensor<'float32'>) => ({ 'fc.weight': w, attn_l: att, attn_r: att });
+  it('a linear residual carries the only bias (DGL >= 1.1: res_fc.bias, no bias)', () => {
+    const w = Tensor.from(randomArray(6 * FIN, 1), [6, FIN]);
+    const att = Tensor.from(randomArray(6, 2), [1, 2, 3]);
+    const res = Tensor.from(randomArray(6 * FIN, 3), [6, FIN]);
+    const rb = Tensor.from(randomArray(6, 4), [6]);
+    const m = new nn.GATConv({ inChannels: FIN, outChannels: 3, heads: 2, semantics: 'dgl', residual: true });
+    m.loadStateDict({ ...keys(w, att), 'res_fc.weight': res, 'res_fc.bias': rb });
+    const plain = new nn.GATConv({ inChannels: FIN, outChannels: 3, heads: 2, semantics: 'dgl', bias: false });
+    plain.loadStateDict(keys(w, att));
+    const base = plain.forwardSync(g, x).data;
+    const r = R.lin(xData, N, FIN, res.data, 6, rb.data);
+    close(m.forwardSync(g, x), Float64Array.from(base, (v, i) => v + r[i]), 'dgl linear residual');
+  });
+  it('an identity residual (in == H·C) has no tensor and adds x', () => {
+    const w = Tensor.from(randomArray(FIN * FIN, 5), [FIN, FIN]);
+    const att = Tensor.from(randomArray(FIN, 6), [1, 3, 4]);
+    const b = Tensor.from(randomArray(FIN, 7), [FIN]);
+    const m = new nn.GATConv({ inChannels: FIN, outChannels: 4, heads: 3, semantics: 'dgl', residual: true });
+    m.loadStateDict({ ...keys(w, att), bias: b });
+    const plain = new nn.GATConv({ inChannels: FIN, outChannels: 4, heads: 3, semantics: 'dgl' });
+    plain.loadStateDict({ ...keys(w, att), bias: b });
+    const base = plain.forwardSync(g, x).data;
+    close(m.forwardSync(g, x), Float64Array.from(base, (v, i) => v + xData[i]), 'dgl identity residual');
+  });
+});
+
 describe('SAGEConv', () => {
   it.each([
     ['mean', {}],
@@ -262,7 +291,8 @@ describe('GraphConv, SGConv, APPNP, ChebConv', () => {
       const { g: gl, coef } = R.gcnCoef(ref, true, false);
       close(await run(m, graph), R.lin(R.propagate(gl, xData, FIN, coef, 2), N, FIN, p['lin.weight'], out, p['lin.bias']), `SGConv pyg ${out}`);
     }
-    const d = new nn.SGConv({ inChannels: FIN, outChannels: 5, K: 2, semantics: 'dgl' }).resetParameters({ seed: 11 });
+    const d = new nn.SGConv({ inChannels: FIN, outChannels: 5, K: 2, semantics: 'dgl', allowZeroInDegree: true }).resetParameters({ seed: 11 });
+    expect(() => new nn.SGConv({ inChannels: FIN, outChannels: 5, semantics: 'dgl' }).forwardSync(graph, x)).toThrow(expect.objectContaining({ code: 'ERR_GNN_INVALID_GRAPH' }));
     const p = params(d);
     close(await run(d, graph), R.lin(R.propagate(ref, xData, FIN, R.dglBothCoef(ref, true), 2), N, FIN, p['lin.weight'], 5, p['lin.bias']), 'SGConv dgl');
   });
@@ -350,7 +380,7 @@ describe('Sequential and modules', () => {
     expect(() => new nn.GCNConv({ inChannels: 2, outChannels: 2, normalize: false, addSelfLoops: true })).toThrow(/addSelfLoops/);
     expect(() => new nn.GATConv({ inChannels: 2, outChannels: 2, bogus: 1 } as never)).toThrow(/bogus/);
     expect(() => new nn.SAGEConv({ inChannels: 2, outChannels: 2, aggr: 'lstm' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => new nn.ChebConv({ inChannels: 2, outChannels: 2, K: 2, normalization: 'rw' })).toThrow(/lambdaMax/);
+    expect(() => new nn.ChebConv({ inChannels: 2, outChannels: 2, K: 2, lambdaMax: -1 })).toThrow(/lambdaMax/);
   });
 
   it('shape errors name the argument', () => {

@@ -3,7 +3,7 @@
  * T_k = 2L̂T_{k−1} − T_{k−2} and L̂ = 2L/λ_max − I.
  * - semantics 'pyg': L from PyG's get_laplacian with self loops removed and the source-side
  *   (weighted) degree: 'sym' I − D^-1/2 A D^-1/2, 'rw' I − D^-1 A, null D − A; λ_max defaults to 2
- *   for 'sym' and must be given otherwise (as PyG). Keys `lins.k.weight`, `bias`.
+ *   for 'sym' and 'rw' and twice the largest degree for null (as PyG 2.8). Keys `lins.k.weight`, `bias`.
  * - semantics 'dgl': Â uses the in-degree^-1/2 (clamped to 1) at both ends, loops kept, λ_max 2;
  *   DGL's one `linear.weight [out, K·in]` is split into the K blocks on load, and DGL's default
  *   ReLU is the `activation` option (default 'relu' there, 'none' for PyG).
@@ -38,12 +38,20 @@ export interface ChebConvOptions {
 }
 
 /** L̂ as a weighted graph: −(2/λ)·(normalised A) off the diagonal plus one loop per node. */
-function scaledLaplacian(graph: Graph, sem: Semantics, normalization: 'sym' | 'rw' | null, lambdaMax: number): Graph {
-  return derived(graph, `cheb:${sem}:${String(normalization)}:${lambdaMax}`, () => {
+function scaledLaplacian(graph: Graph, sem: Semantics, normalization: 'sym' | 'rw' | null, lambdaMaxOption: number | null): Graph {
+  return derived(graph, `cheb:${sem}:${String(normalization)}:${String(lambdaMaxOption)}`, () => {
     const n = graph.numNodes;
     const indices = graph.indices;
     const targets = csrTargets(graph);
     const given = graph.edgeWeight;
+    let lambdaMax = lambdaMaxOption ?? 2;
+    if (lambdaMaxOption === null && normalization === null) {
+      // PyG's default: twice the largest entry of L = D − A, the largest (weighted) degree.
+      const deg = new Float64Array(n);
+      for (let p = 0; p < indices.length; p++) if (indices[p] !== targets[p]) deg[indices[p]] += given === null ? 1 : given[p];
+      lambdaMax = 2 * Math.max(...deg, 0);
+      if (!(lambdaMax > 0)) lambdaMax = 2;
+    }
     const scale = 2 / lambdaMax;
     const src: number[] = [];
     const dst: number[] = [];
@@ -112,10 +120,9 @@ export class ChebConv extends Module {
     if (o.lambdaMax !== undefined && (typeof o.lambdaMax !== 'number' || !(o.lambdaMax > 0))) {
       throw invalidArgValue('lambdaMax', 'a positive number', o.lambdaMax);
     }
-    this.lambdaMax = o.lambdaMax ?? (this.normalization === 'sym' || this.semantics === 'dgl' ? 2 : null);
-    if (this.lambdaMax === null) {
-      throw invalidArgValue('lambdaMax', `a number with normalization ${String(this.normalization)} (as PyG)`, undefined);
-    }
+    // Default as PyG 2.8: 2 for 'sym' and 'rw' (twice L's largest entry, its unit diagonal), twice the
+    // largest degree without normalisation (computed per graph: null here); DGL: 2.
+    this.lambdaMax = o.lambdaMax ?? (this.normalization !== null || this.semantics === 'dgl' ? 2 : null);
     this.activation = oneOf('activation', o.activation, ['none', 'relu', 'leaky_relu', 'elu', 'gelu', 'sigmoid', 'tanh'] as const, this.semantics === 'dgl' ? 'relu' : 'none');
     this.lins = Array.from({ length: this.K }, (_, k) => new Param(`lins.${k}.weight`, [this.outChannels, this.inChannels], 'glorot'));
     this.bias = bool('bias', o.bias, true) ? new Param('bias', [this.outChannels], 'zeros') : null;
@@ -150,7 +157,7 @@ export class ChebConv extends Module {
 
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
-    const g = scaledLaplacian(graph, this.semantics, this.normalization, this.lambdaMax!);
+    const g = scaledLaplacian(graph, this.semantics, this.normalization, this.lambdaMax);
     const last = this.K - 1;
     const finish = (k: number) => (k === last ? { bias: this.bias?.value ?? null, activation: this.activation } : {});
     // Bias and activation ride on the last GEMM; the sum accumulates into the first output.

@@ -182,6 +182,20 @@ export class GATConv extends Module {
     renameKey(dict, 'attn_l', 'att_src');
     renameKey(dict, 'attn_r', 'att_dst');
     renameKey(dict, 'res_fc.weight', 'res.weight');
+    // DGL >= 1.1 with a linear residual: the residual carries the only bias (res_fc.bias, no bias).
+    const resBias = dict.get('res_fc.bias');
+    if (resBias !== undefined) {
+      const own = dict.get('bias');
+      dict.delete('res_fc.bias');
+      if (own === undefined) dict.set('bias', resBias);
+      else dict.set('bias', Tensor.from(Float32Array.from(own.data as Float32Array, (v, i) => v + (resBias.data[i] as number)), own.shape));
+    }
+    // DGL's identity residual (in == H·C) has no tensor: it is the identity map.
+    if (this.semantics === 'dgl' && this.res !== null && !dict.has('res.weight') && this.inChannels === this.res.shape[0]) {
+      const eye = Tensor.zeros([this.inChannels, this.inChannels]);
+      for (let i = 0; i < this.inChannels; i++) eye.data[i * this.inChannels + i] = 1;
+      dict.set('res.weight', eye);
+    }
   }
 
   protected args(): Record<string, unknown> {

@@ -26,3 +26,7 @@ export { Model, loadModel, loadModelSync, moduleFromJSON, modelFromJSON, saveMod
 export type { LoadModelOptions, ModelInfo, SaveModelOptions } from './model-file';
 export { GlobalAddPool, GlobalMaxPool, GlobalMeanPool, GlobalPool } from './pool';
 export type { PoolReduce } from './pool';
+export { GATv2Conv } from './gatv2-conv';
+export type { GATv2ConvOptions } from './gatv2-conv';
+export { BatchNorm, LayerNorm } from './norm';
+export type { BatchNormOptions, LayerNormOptions } from './norm';

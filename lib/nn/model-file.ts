@@ -30,7 +30,9 @@ import { Activation, Dropout, Identity, Softmax, activationModule } from './acti
 import { APPNP } from './appnp';
 import { ChebConv } from './cheb-conv';
 import { GATConv } from './gat-conv';
+import { GATv2Conv } from './gatv2-conv';
 import { GCNConv } from './gcn-conv';
+import { BatchNorm, LayerNorm } from './norm';
 import { GINConv } from './gin-conv';
 import { GraphConv } from './graph-conv';
 import { Linear } from './linear';
@@ -75,7 +77,8 @@ const RENAMES: Record<string, string> = {
   edge_dim: 'edgeDim', fill_value: 'fillValue', root_weight: 'rootWeight', train_eps: 'trainEps', eps_initial: 'eps',
   lambda_max: 'lambdaMax', allow_zero_in_degree: 'allowZeroInDegree', aggregator_type: 'aggregatorType',
   in_feats: 'inChannels', out_feats: 'outChannels', num_heads: 'heads', k: 'K', init_eps: 'eps', learn_eps: 'trainEps',
-  in_features: 'inChannels', out_features: 'outChannels',
+  in_features: 'inChannels', out_features: 'outChannels', share_weights: 'shareWeights', track_running_stats: 'trackRunningStats',
+  allow_single_element: 'allowSingleElement', num_features: 'inChannels', normalized_shape: 'inChannels',
 };
 
 /** Arguments with no effect at inference, dropped when they hold the value given (any value: null). */
@@ -91,8 +94,8 @@ function layerArgs(type: string, raw: Args, where: string): Args {
       if (want !== null && value !== want) throw fail(`${where}: ${key}: expected ${JSON.stringify(want)}, got ${JSON.stringify(value)}`);
       continue;
     }
-    if (key === 'aggr' && (type === 'GCNConv' || type === 'GATConv')) {
-      if (value !== 'add') throw fail(`${where}: aggr: expected 'add' for ${type}, got ${JSON.stringify(value)}`);
+    if (key === 'aggr' && (type === 'GCNConv' || type === 'GATConv' || type === 'GATv2Conv')) {
+      if (value !== 'add' && value !== 'sum') throw fail(`${where}: aggr: expected 'add' for ${type}, got ${JSON.stringify(value)}`);
       continue;
     }
     if (key === 'activation' && type !== 'ChebConv' && (value === null || value === 'none')) continue;
@@ -131,6 +134,10 @@ export function moduleFromJSON(spec: unknown, framework: Framework = 'gnn-kernel
     switch (type) {
       case 'GCNConv': return new GCNConv(args as never);
       case 'GATConv': return new GATConv(args as never);
+      case 'GATv2Conv': return new GATv2Conv(args as never);
+      case 'BatchNorm':
+      case 'BatchNorm1d': return new BatchNorm(args as never);
+      case 'LayerNorm': return new LayerNorm(args as never);
       case 'SAGEConv': return new SAGEConv(args as never);
       case 'GraphConv': return new GraphConv(args as never);
       case 'SGConv': return new SGConv(args as never);
@@ -156,7 +163,7 @@ export function moduleFromJSON(spec: unknown, framework: Framework = 'gnn-kernel
   }
 }
 
-const DGL_AWARE = new Set(['GCNConv', 'GATConv', 'SAGEConv', 'GINConv', 'SGConv', 'APPNP', 'ChebConv']);
+const DGL_AWARE = new Set(['GCNConv', 'GATConv', 'GATv2Conv', 'SAGEConv', 'GINConv', 'SGConv', 'APPNP', 'ChebConv']);
 const ACTIVATION_TYPES: Record<string, string> = {
   ReLU: 'relu', LeakyReLU: 'leaky_relu', ELU: 'elu', GELU: 'gelu', Sigmoid: 'sigmoid', Tanh: 'tanh', Softmax: 'softmax', LogSoftmax: 'log_softmax',
 };

@@ -19,7 +19,7 @@ import { renameKey } from './keys';
 import { Module } from './module';
 import type { ForwardContext, ParameterSlot } from './module';
 import { Param } from './params';
-import { dglEdgeWeightNormGraph, dglNormGraph, pygGcnGraph } from './propagate';
+import { checkZeroInDegree, dglEdgeWeightNormGraph, dglNormGraph, pygGcnGraph } from './propagate';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -30,6 +30,8 @@ export interface SGConvOptions {
   addSelfLoops?: boolean;
   bias?: boolean;
   semantics?: Semantics;
+  /** DGL: allow nodes with no in-edges. Default false. */
+  allowZeroInDegree?: boolean;
 }
 
 /** The normalised graph of SGConv / APPNP under either semantics. @internal */
@@ -46,12 +48,13 @@ export class SGConv extends Module {
   readonly K: number;
   readonly addSelfLoops: boolean;
   readonly semantics: Semantics;
+  readonly allowZeroInDegree: boolean;
   readonly weight: Param;
   readonly bias: Param | null;
 
   constructor(options: SGConvOptions) {
     super();
-    const o = checkOptions(options, 'SGConv', ['inChannels', 'outChannels', 'K', 'addSelfLoops', 'bias', 'semantics']);
+    const o = checkOptions(options, 'SGConv', ['inChannels', 'outChannels', 'K', 'addSelfLoops', 'bias', 'semantics', 'allowZeroInDegree']);
     this.inChannels = channels('inChannels', o.inChannels);
     this.outChannels = channels('outChannels', o.outChannels);
     this.K = checkInteger('K', o.K ?? 1, 1, 64);
@@ -60,6 +63,7 @@ export class SGConv extends Module {
     if (this.semantics === 'dgl' && this.addSelfLoops) {
       throw invalidArgValue('addSelfLoops', "false with semantics 'dgl' (DGL adds no loops; add them to the graph)", true);
     }
+    this.allowZeroInDegree = bool('allowZeroInDegree', o.allowZeroInDegree, false);
     this.weight = new Param('lin.weight', [this.outChannels, this.inChannels], 'kaiming');
     this.bias = bool('bias', o.bias, true) ? new Param('lin.bias', [this.outChannels], 'fan-in-bias', this.inChannels) : null;
   }
@@ -78,11 +82,15 @@ export class SGConv extends Module {
   }
 
   protected args(): Record<string, unknown> {
-    return { inChannels: this.inChannels, outChannels: this.outChannels, K: this.K, addSelfLoops: this.addSelfLoops, bias: this.bias !== null, semantics: this.semantics };
+    return {
+      inChannels: this.inChannels, outChannels: this.outChannels, K: this.K, addSelfLoops: this.addSelfLoops, bias: this.bias !== null, semantics: this.semantics,
+      ...(this.semantics === 'dgl' ? { allowZeroInDegree: this.allowZeroInDegree } : {}),
+    };
   }
 
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
+    if (this.semantics === 'dgl' && !this.allowZeroInDegree) checkZeroInDegree(graph, 'SGConv');
     const g = propagationGraphFor(graph, this.semantics, this.addSelfLoops);
     const bias = this.bias?.value ?? null;
     const projectFirst = this.outChannels < this.inChannels;

@@ -52,6 +52,10 @@ export const op = {
   concat: pair(ops.concatSync, ops.concat),
   sddmm: pair(ops.sddmmSync, ops.sddmm),
   edgeSoftmax: pair(ops.edgeSoftmaxSync, ops.edgeSoftmax),
+  columnAffine: pair(ops.columnAffineSync, ops.columnAffine),
+  layerNorm: pair(ops.layerNormSync, ops.layerNorm),
+  graphLayerNorm: pair(ops.graphLayerNormSync, ops.graphLayerNorm),
+  gatv2Scores: pair(ops.gatv2ScoresSync, ops.gatv2Scores),
   gatAggregate: pair(
     (...a: Args<typeof ops.gatAggregateSync>) => ops.gatAggregateSync(...a) as Tensor<'float32'>,
     (...a: Args<typeof ops.gatAggregateSync>) => ops.gatAggregate(...a) as Promise<Tensor<'float32'>>,

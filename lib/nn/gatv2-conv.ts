@@ -1,0 +1,150 @@
+/**
+ * GATv2Conv (Brody et al.): x_l = lin_l(x), x_r = lin_r(x) (both with bias; one map with
+ * `shareWeights`), e_ji = ⟨att, leaky_relu(x_l[j] + x_r[i])⟩ per head, α = softmax over i's
+ * in-edges, out_i = Σ_j α_ji x_l[j]; heads concatenated or averaged, + res(x), + bias.
+ * Runs as gatv2Scores (per-edge logits, one pass per destination row) → edgeSoftmax → a multi-head
+ * weighted spmm.
+ * - semantics 'pyg' (PyG's GATv2Conv): self loops removed and one per node added (`addSelfLoops`,
+ *   default true). Keys `lin_l.*`, `lin_r.*` (identical tensors with share_weights), `att`, `bias`,
+ *   `res.weight`.
+ * - semantics 'dgl' (DGL's GATv2Conv): no loops added (nodes need an in-edge unless
+ *   `allowZeroInDegree`), no output bias (`bias` is the two linears'), output [N, H·C] (DGL's
+ *   (N, H, C)). Keys `fc_src.*`, `fc_dst.*`, `attn`.
+ * `edgeDim` is not supported yet (its edge term sits inside the leaky ReLU): an error says so.
+ */
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
+import { invalidArgValue } from '../errors';
+import type { Graph } from '../graph';
+import type { Tensor } from '../tensor';
+import { checkOptions } from '../validate';
+import { bool, channels, num, semantics } from './checks';
+import type { Semantics } from './checks';
+import { pygLoopedGraph } from './gat-conv';
+import { headMeanWeight } from './heads';
+import { mergeDuplicate, renameKey } from './keys';
+import { Module } from './module';
+import type { ForwardContext, ParameterSlot } from './module';
+import { Param } from './params';
+import { checkZeroInDegree } from './propagate';
+import { op } from './steps';
+import type { Steps } from './steps';
+
+export interface GATv2ConvOptions {
+  inChannels: number;
+  outChannels: number;
+  heads?: number;
+  concat?: boolean;
+  negativeSlope?: number;
+  dropout?: number;
+  addSelfLoops?: boolean;
+  edgeDim?: number | null;
+  fillValue?: 'mean' | number;
+  bias?: boolean;
+  shareWeights?: boolean;
+  residual?: boolean;
+  semantics?: Semantics;
+  allowZeroInDegree?: boolean;
+}
+
+const KEYS = [
+  'inChannels', 'outChannels', 'heads', 'concat', 'negativeSlope', 'dropout', 'addSelfLoops', 'edgeDim', 'fillValue', 'bias', 'shareWeights', 'residual', 'semantics', 'allowZeroInDegree',
+] as const;
+
+export class GATv2Conv extends Module {
+  readonly type = 'GATv2Conv';
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly heads: number;
+  readonly concat: boolean;
+  readonly negativeSlope: number;
+  readonly dropout: number;
+  readonly addSelfLoops: boolean;
+  readonly shareWeights: boolean;
+  readonly semantics: Semantics;
+  readonly allowZeroInDegree: boolean;
+  readonly linL: Param;
+  readonly linLBias: Param | null;
+  readonly linR: Param | null;
+  readonly linRBias: Param | null;
+  readonly att: Param;
+  readonly bias: Param | null;
+  readonly res: Param | null;
+
+  constructor(options: GATv2ConvOptions) {
+    super();
+    const o = checkOptions(options, 'GATv2Conv', KEYS);
+    this.inChannels = channels('inChannels', o.inChannels);
+    this.outChannels = channels('outChannels', o.outChannels);
+    this.heads = channels('heads', o.heads ?? 1);
+    this.semantics = semantics(o.semantics);
+    this.concat = bool('concat', o.concat, true);
+    if (this.semantics === 'dgl' && !this.concat) throw invalidArgValue('concat', "true with semantics 'dgl' (DGL returns every head)", false);
+    this.negativeSlope = num('negativeSlope', o.negativeSlope, 0.2);
+    this.dropout = num('dropout', o.dropout, 0);
+    this.addSelfLoops = bool('addSelfLoops', o.addSelfLoops, this.semantics === 'pyg');
+    if (this.semantics === 'dgl' && this.addSelfLoops) throw invalidArgValue('addSelfLoops', "false with semantics 'dgl' (DGL adds no loops; add them to the graph)", true);
+    if (o.edgeDim !== undefined && o.edgeDim !== null) throw invalidArgValue('edgeDim', 'null (GATv2Conv edge features are not supported yet)', o.edgeDim);
+    if (o.fillValue !== undefined && o.fillValue !== 'mean' && typeof o.fillValue !== 'number') throw invalidArgValue('fillValue', "'mean' or a number", o.fillValue);
+    this.shareWeights = bool('shareWeights', o.shareWeights, false);
+    this.allowZeroInDegree = bool('allowZeroInDegree', o.allowZeroInDegree, false);
+    const bias = bool('bias', o.bias, true);
+    const hc = this.heads * this.outChannels;
+    const outWidth = this.concat ? hc : this.outChannels;
+    this.linL = new Param('lin_l.weight', [hc, this.inChannels], 'glorot');
+    this.linLBias = bias ? new Param('lin_l.bias', [hc], 'zeros') : null;
+    this.linR = this.shareWeights ? null : new Param('lin_r.weight', [hc, this.inChannels], 'glorot');
+    this.linRBias = this.shareWeights || !bias ? null : new Param('lin_r.bias', [hc], 'zeros');
+    this.att = new Param('att', [1, this.heads, this.outChannels], 'glorot');
+    this.bias = bias && this.semantics === 'pyg' ? new Param('bias', [outWidth], 'zeros') : null;
+    this.res = bool('residual', o.residual, false) ? new Param('res.weight', [outWidth, this.inChannels], 'glorot') : null;
+  }
+
+  protected override params(): Param[] {
+    return [this.linL, this.linLBias, this.linR, this.linRBias, this.att, this.bias, this.res].filter((p): p is Param => p !== null);
+  }
+
+  protected override slots(): ParameterSlot[] {
+    return this.params().map((p) => p.slot());
+  }
+
+  protected override normalizeKeys(dict: Map<string, Tensor>): void {
+    renameKey(dict, 'fc_src.weight', 'lin_l.weight');
+    renameKey(dict, 'fc_src.bias', 'lin_l.bias');
+    renameKey(dict, 'fc_dst.weight', 'lin_r.weight');
+    renameKey(dict, 'fc_dst.bias', 'lin_r.bias');
+    renameKey(dict, 'attn', 'att');
+    renameKey(dict, 'res_fc.weight', 'res.weight');
+    if (this.shareWeights) {
+      mergeDuplicate(dict, 'lin_l.weight', 'lin_r.weight');
+      mergeDuplicate(dict, 'lin_l.bias', 'lin_r.bias');
+    }
+  }
+
+  protected args(): Record<string, unknown> {
+    return {
+      inChannels: this.inChannels, outChannels: this.outChannels, heads: this.heads, concat: this.concat, negativeSlope: this.negativeSlope,
+      dropout: this.dropout, addSelfLoops: this.addSelfLoops, bias: this.linLBias !== null, shareWeights: this.shareWeights,
+      residual: this.res !== null, semantics: this.semantics, ...(this.semantics === 'dgl' ? { allowZeroInDegree: this.allowZeroInDegree } : {}),
+    };
+  }
+
+  *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
+    void context;
+    let g = graph;
+    if (this.addSelfLoops) g = pygLoopedGraph(graph).graph;
+    else if (this.semantics === 'dgl' && !this.allowZeroInDegree) checkZeroInDegree(graph, 'GATv2Conv');
+    const xl = yield op.linear(x, this.linL.value, { bias: this.linLBias?.value ?? null });
+    const xr = this.linR === null ? xl : yield op.linear(x, this.linR.value, { bias: this.linRBias?.value ?? null });
+    const scores = yield op.gatv2Scores(g, xl, xr, this.att.value, { negativeSlope: this.negativeSlope, heads: this.heads });
+    const alpha = yield op.edgeSoftmax(g, scores, { out: scores });
+    let out = yield op.spmm(g, xl, { weights: alpha });
+    const bias = this.bias?.value ?? null;
+    if (!this.concat && this.heads > 1) out = yield op.linear(out, headMeanWeight(this.heads, this.outChannels));
+    if (this.res !== null) {
+      const r = yield op.linear(denseFeatures(x), this.res.value);
+      out = yield op.add(out, r, { out });
+    }
+    return bias === null ? out : yield op.add(out, bias, { out });
+  }
+}
