@@ -7,7 +7,8 @@
  *
  * Byte models (what must cross the memory bus at least once; float32 = 4 bytes):
  *   add 12·N·F, add row 8·N·F, scale 8·N·F, softmax 8·N·F, concat 8·N·F,
- *   indexSelect 8·K·F + 4·K, indexAdd 12·K·F + 4·K (K = N random rows, with repeats).
+ *   indexSelect 8·K·F + 4·K, indexAdd 12·K·F + 4·K (K = N random rows, with repeats),
+ *   columnAffine and layerNorm 8·N·F, graphLayerNorm 16·N·F (x read three times).
  * Options: BENCH_SIZES (e.g. "10000x64,100000x64,1000000x128"), BENCH_THREADS ("1,2"),
  * BENCH_REPEATS (default 9), BENCH_OPS (comma list of op names).
  */
@@ -72,6 +73,7 @@ function main(): void {
     const xh = half(x);
     const yh = half(y);
     const index = randomIndex(n, n, 4);
+    const graphIds = Int32Array.from({ length: n }, (_, i) => Math.floor((i * 64) / n));
     const bytes = 4 * n * f;
     const cases: Array<{ op: string; bytes: number; run: () => void }> = [
       { op: 'add', bytes: 3 * bytes, run: () => ops.addSync(x, y, { out }) },
@@ -83,6 +85,10 @@ function main(): void {
       { op: 'concat', bytes: 2 * bytes, run: () => ops.concatSync([xh, yh], { out }) },
       { op: 'indexSelect', bytes: 2 * bytes + 4 * n, run: () => ops.indexSelectSync(x, index, { out }) },
       { op: 'indexAdd', bytes: 3 * bytes + 4 * n, run: () => ops.indexAddSync(out, index, x) },
+      { op: 'columnAffine', bytes: 2 * bytes + 8 * f, run: () => ops.columnAffineSync(x, bias, bias, { out }) },
+      { op: 'layerNorm', bytes: 2 * bytes + 8 * f, run: () => ops.layerNormSync(x, { weight: bias, bias, out }) },
+      // Three passes over x (mean, variance, normalise) when x exceeds the caches: 4·N·F read, N·F written.
+      { op: 'graphLayerNorm (64 graphs)', bytes: 4 * bytes, run: () => ops.graphLayerNormSync(x, { batch: graphIds, weight: bias, bias, out }) },
     ];
     for (const c of cases) {
       if (only !== undefined && !only.includes(c.op)) continue;
