@@ -57,6 +57,27 @@ describe('save and load', () => {
     ]);
   });
 
+  it('infers channels, heads, concat and K from tensor shapes when model.json leaves them out', () => {
+    const model = everyLayerModel();
+    const dir = path.join(tmp, 'infer');
+    model.save(dir);
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const strip = (args: Record<string, unknown>, type?: string): void => {
+      // SGConv's and APPNP's K (propagation steps) leave no trace in the tensors; ChebConv's does.
+      for (const k of ['inChannels', 'outChannels', 'heads', 'concat', ...(type === 'ChebConv' ? ['K'] : [])]) delete args[k];
+    };
+    for (const e of json.architecture.forward) {
+      if (e.args === undefined || e.type === 'APPNP') continue;
+      strip(e.args, e.type);
+      if (e.args.nn !== undefined) for (const l of e.args.nn.layers) if (l.args) strip(l.args);
+    }
+    fs.writeFileSync(file, JSON.stringify(json));
+    const loaded = loadModelSync(dir);
+    expect(loaded.toJSON()).toEqual(model.toJSON());
+    expect(Array.from(loaded.forwardSync(graph, x).data)).toEqual(Array.from(model.forwardSync(graph, x).data));
+  });
+
   it('F16 and BF16 storage round to the nearest half and load as float32', () => {
     const model = everyLayerModel();
     for (const dtype of ['F16', 'BF16'] as const) {

@@ -110,7 +110,12 @@ function isRecord(v: unknown): v is Args {
 }
 
 /** Builds one module from its JSON description. */
-export function moduleFromJSON(spec: unknown, framework: Framework = 'gnn-kernels', where = 'module'): Module {
+export function moduleFromJSON(
+  spec: unknown,
+  framework: Framework = 'gnn-kernels',
+  where = 'module',
+  shapes?: { tensors: Record<string, Tensor>; prefix: string },
+): Module {
   if (!isRecord(spec)) throw fail(`${where}: expected an object, got ${JSON.stringify(spec)}`);
   if (typeof spec.op === 'string') return opModule(spec, where);
   if (typeof spec.type !== 'string') throw fail(`${where}: expected a "type" or an "op", got ${JSON.stringify(Object.keys(spec))}`);
@@ -124,11 +129,12 @@ export function moduleFromJSON(spec: unknown, framework: Framework = 'gnn-kernel
     return new Sequential(
       children.map((c: unknown, i: number) => {
         const name = isRecord(c) && typeof c.name === 'string' ? c.name : String(i);
-        return [name, moduleFromJSON(c, framework, `${where}.${name}`)] as const;
+        return [name, moduleFromJSON(c, framework, `${where}.${name}`, shapes === undefined ? undefined : { tensors: shapes.tensors, prefix: `${shapes.prefix}${name}.` })] as const;
       }),
     );
   }
   const args = layerArgs(type, raw, where);
+  inferArgs(type, args, shapes?.tensors, shapes?.prefix ?? '');
   if (framework === 'dgl' && args.semantics === undefined && DGL_AWARE.has(type)) args.semantics = 'dgl';
   try {
     switch (type) {
@@ -147,7 +153,8 @@ export function moduleFromJSON(spec: unknown, framework: Framework = 'gnn-kernel
       case 'GINConv': {
         const mlp = isRecord(raw) ? (raw.nn ?? raw.apply_func) : undefined;
         const nested = spec.modules !== undefined && Array.isArray(spec.modules) ? (spec.modules as Args[]).find((m) => m.name === 'nn') : undefined;
-        return new GINConv({ ...(args as object), nn: moduleFromJSON(mlp ?? nested, framework, `${where}.nn`) } as never);
+        const inner = shapes === undefined ? undefined : { tensors: shapes.tensors, prefix: `${shapes.prefix}nn.` };
+        return new GINConv({ ...(args as object), nn: moduleFromJSON(mlp ?? nested, framework, `${where}.nn`, inner) } as never);
       }
       case 'Dropout': return new Dropout({ p: (args.p as number | undefined) ?? 0.5 });
       case 'Identity': return new Identity();
@@ -217,8 +224,66 @@ function nestedJSON(m: Module): Args {
   return { type: j.type, args: m instanceof GINConv ? { ...j.args, nn: nestedJSON(m.nn) } : j.args };
 }
 
+/**
+ * Fills constructor arguments a model.json leaves out from the shapes of the layer's tensors
+ * (a state_dict carries no hyper-parameters, but channels, heads, concat and K show in shapes).
+ * Only arguments that are absent are filled; what the file states is never overridden.
+ */
+function inferArgs(type: string, args: Args, tensors: Record<string, Tensor> | undefined, prefix: string): void {
+  if (tensors === undefined) return;
+  const shape = (key: string): number[] | undefined => tensors[`${prefix}${key}`]?.shape as number[] | undefined;
+  const set = (key: string, value: number | boolean | undefined): void => {
+    if (args[key] === undefined && value !== undefined) args[key] = value;
+  };
+  const fromWeight = (key: string, transposed = false): void => {
+    const s = shape(key);
+    if (s === undefined || s.length !== 2) return;
+    set('outChannels', transposed ? s[1] : s[0]);
+    set('inChannels', transposed ? s[0] : s[1]);
+  };
+  switch (type) {
+    case 'Linear': fromWeight('weight'); break;
+    case 'GCNConv': shape('weight') !== undefined ? fromWeight('weight', true) : fromWeight('lin.weight'); break;
+    case 'SAGEConv': fromWeight('lin_l.weight'); fromWeight('fc_neigh.weight'); break;
+    case 'GraphConv': fromWeight('lin_rel.weight'); break;
+    case 'SGConv': fromWeight('lin.weight'); fromWeight('fc.weight'); break;
+    case 'ChebConv': {
+      fromWeight('lins.0.weight');
+      let k = 0;
+      while (shape(`lins.${k}.weight`) !== undefined) k++;
+      set('K', k > 0 ? k : undefined);
+      break;
+    }
+    case 'GATConv':
+    case 'GATv2Conv': {
+      const att = shape(type === 'GATConv' ? 'att_src' : 'att') ?? shape(type === 'GATConv' ? 'attn_l' : 'attn');
+      if (att !== undefined && att.length === 3) {
+        set('heads', att[1]);
+        set('outChannels', att[2]);
+        const bias = shape('bias');
+        if (bias !== undefined && att[1] > 1) set('concat', bias[0] === att[1] * att[2]);
+      }
+      const w = shape('lin.weight') ?? shape('lin_src.weight') ?? shape('lin_l.weight') ?? shape('fc.weight') ?? shape('fc_src.weight');
+      if (w !== undefined && w.length === 2) set('inChannels', w[1]);
+      break;
+    }
+    case 'BatchNorm':
+    case 'BatchNorm1d': {
+      const s = shape('module.running_mean') ?? shape('running_mean') ?? shape('module.weight') ?? shape('weight');
+      if (s !== undefined) set('inChannels', s[0]);
+      break;
+    }
+    case 'LayerNorm': {
+      const s = shape('weight');
+      if (s !== undefined) set('inChannels', s[0]);
+      break;
+    }
+    default:
+  }
+}
+
 /** Builds the model a parsed model.json describes (parameters still zero). */
-export function modelFromJSON(json: unknown): Model {
+export function modelFromJSON(json: unknown, tensors?: Record<string, Tensor>): Model {
   if (!isRecord(json)) throw fail('model.json: expected an object');
   const version = json.format_version;
   if (version !== MODEL_FORMAT_VERSION) throw fail(`model.json: format_version: expected ${MODEL_FORMAT_VERSION}, got ${JSON.stringify(version)}`);
@@ -231,7 +296,7 @@ export function modelFromJSON(json: unknown): Model {
   if (!isRecord(arch) || !Array.isArray(arch.forward)) throw fail('model.json: architecture.forward: expected an array of layers');
   const layers = arch.forward.map((entry: unknown, i: number) => {
     const name = isRecord(entry) && typeof entry.name === 'string' ? entry.name : `_${i}`;
-    return [name, moduleFromJSON(entry, framework, `architecture.forward[${i}]`)] as const;
+    return [name, moduleFromJSON(entry, framework, `architecture.forward[${i}]`, tensors === undefined ? undefined : { tensors, prefix: `${name}.` })] as const;
   });
   const names = new Set<string>();
   for (const [n] of layers) {
@@ -286,8 +351,8 @@ export function loadModelSync(modelPath: string, options?: LoadModelOptions): Mo
   } catch (error) {
     throw fail(`${files.json}: ${(error as Error).message}`, error);
   }
-  const model = modelFromJSON(json);
   const tensors = loadSafetensors(files.tensors(json));
+  const model = modelFromJSON(json, tensors as Record<string, Tensor>);
   model.loadStateDict(tensors as Record<string, Tensor>, { strict: opts.strict ?? true });
   return model;
 }
