@@ -51,6 +51,6 @@ export * as io from './io/index';
 export * as nn from './nn/index';
 export { Model, loadModel, loadModelSync } from './nn/index';
 export type { LoadModelOptions, ModelInfo, SaveModelOptions } from './nn/index';
-export { loadSafetensors, readSafetensors, writeSafetensors } from './io/index';
+export { readSafetensors, readSafetensorsContents, writeSafetensors } from './io/index';
 export { loadPlanetoid } from './io/index';
 export type { PlanetoidDataset } from './io/index';

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GnnError } from '../lib/errors';
 import { Random } from '../lib/generators/random';
 import { float16ToFloat32Table, float32BitsToBfloat16, float32BitsToFloat16 } from '../lib/io/half';
-import { MAX_HEADER_BYTES, loadSafetensors, readSafetensors, writeSafetensors } from '../lib/io/index';
+import { MAX_HEADER_BYTES, readSafetensors, readSafetensorsContents, writeSafetensors } from '../lib/io/index';
 import { Tensor } from '../lib/tensor';
 
 const FIXTURES = path.resolve(__dirname, 'fixtures', 'io');
@@ -69,7 +69,7 @@ const f32 = (values: number[]): number[] => values.map((v) => Math.fround(v));
 
 describe('reading files written by the reference implementation', () => {
   it('reads every dtype, converting F16, BF16, F64 and I64 exactly as documented', () => {
-    const { tensors: t, metadata, entries } = readSafetensors(fixture('reference-dtypes.safetensors'));
+    const { tensors: t, metadata, entries } = readSafetensorsContents(fixture('reference-dtypes.safetensors'));
     expect(metadata).toEqual({ producer: 'make_safetensors_fixture.py' });
     expect(Object.keys(t).sort()).toEqual(['bf16', 'empty', 'f16', 'f32', 'f64', 'i32', 'i64', 'i8', 'scalar', 'u8']);
     const stored = Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, e.dtype]));
@@ -113,9 +113,9 @@ describe('reading files written by the reference implementation', () => {
     const unaligned = new Uint8Array(bytes.length + 3);
     unaligned.set(bytes, 3);
     const arrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
-    const expected = readSafetensors(file);
+    const expected = readSafetensorsContents(file);
     for (const source of [pathToFileURL(file), bytes, arrayBuffer, unaligned.subarray(3)]) {
-      const got = readSafetensors(source);
+      const got = readSafetensorsContents(source);
       expect(got.metadata).toEqual(expected.metadata);
       expect(got.entries).toEqual(expected.entries);
       for (const [name, t] of Object.entries(expected.tensors)) {
@@ -126,12 +126,12 @@ describe('reading files written by the reference implementation', () => {
         );
       }
     }
-    expect(Object.keys(loadSafetensors(file)).sort()).toEqual(Object.keys(expected.tensors).sort());
+    expect(Object.keys(readSafetensors(file)).sort()).toEqual(Object.keys(expected.tensors).sort());
   });
 
   it('gives every tensor its own memory, never the caller bytes', () => {
     const bytes = fs.readFileSync(fixture('reference-native.safetensors'));
-    const { tensors } = readSafetensors(bytes);
+    const { tensors } = readSafetensorsContents(bytes);
     const buffers = new Set(Object.values(tensors).map((t) => t.data.buffer));
     expect(buffers.size).toBe(Object.keys(tensors).length);
     expect(buffers.has(bytes.buffer)).toBe(false);
@@ -142,7 +142,7 @@ describe('reading files written by the reference implementation', () => {
 
   it('writes back byte for byte what the reference wrote (F32, I32, I8, U8)', () => {
     const file = fixture('reference-native.safetensors');
-    const { tensors, metadata } = readSafetensors(file);
+    const { tensors, metadata } = readSafetensorsContents(file);
     expect(Array.from(tensors['conv1.lin.weight'].data)).toEqual(Array.from({ length: 12 }, (_, i) => i / 8 - 0.75));
     expect(metadata).toEqual({ format: 'pt' });
     const out = writeSafetensors(undefined, tensors, { metadata });
@@ -151,7 +151,7 @@ describe('reading files written by the reference implementation', () => {
 
   it('rounds to F16 and BF16 bit for bit as PyTorch does, in the reference layout', () => {
     const file = fixture('reference-half.safetensors');
-    const { tensors, metadata } = readSafetensors(file);
+    const { tensors, metadata } = readSafetensorsContents(file);
     const src = tensors.src;
     expect(src.numel).toBeGreaterThan(6000);
     const out = writeSafetensors(undefined, { src, src_f16: src, src_bf16: src }, { metadata, dtype: { src_f16: 'F16', src_bf16: 'BF16' } });
@@ -294,7 +294,7 @@ describe('round trips', () => {
       emptyInt8: Tensor.from(new Int8Array(0), [3, 0]),
     };
     const bytes = writeSafetensors(undefined, tensors);
-    const back = readSafetensors(bytes);
+    const back = readSafetensorsContents(bytes);
     expect(Object.keys(back.tensors).sort()).toEqual(Object.keys(tensors).sort());
     for (const [name, t] of Object.entries(tensors)) {
       const got = back.tensors[name];
@@ -318,7 +318,7 @@ describe('round trips', () => {
       const bits = randomBits(5000);
       const x = Tensor.from(new Float32Array(bits.buffer), [50, 100]);
       const file = writeSafetensors(undefined, { x }, { dtype });
-      const back = readSafetensors(file);
+      const back = readSafetensorsContents(file);
       expect(back.entries.x).toEqual({ dtype, shape: [50, 100], dataOffsets: [0, 10000] });
       const got = bitsOf(back.tensors.x);
       for (let i = 0; i < bits.length; i++) {
@@ -327,7 +327,7 @@ describe('round trips', () => {
       // Every 16-bit pattern: stored, read (widened), written again: the same bytes.
       const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
       const stored = build({ all: { dtype, shape: [256, 256], data_offsets: [0, 131072] } }, new Uint8Array(all.buffer));
-      const read = readSafetensors(stored);
+      const read = readSafetensorsContents(stored);
       expect(writeSafetensors(undefined, read.tensors, { dtype }).equals(stored)).toBe(true);
       // And the second write of the first file is the first file.
       expect(writeSafetensors(undefined, back.tensors, { dtype }).equals(file)).toBe(true);
@@ -343,7 +343,7 @@ describe('round trips', () => {
     metadata.__proto__ = 'p';
     metadata['1'] = 'one';
     metadata.z = 'ü\u0000';
-    const back = readSafetensors(writeSafetensors(undefined, tensors, { metadata }));
+    const back = readSafetensorsContents(writeSafetensors(undefined, tensors, { metadata }));
     expect(Object.keys(back.tensors).sort()).toEqual(Object.keys(tensors).sort());
     for (const name of Object.keys(tensors)) expect(back.tensors[name].data[0]).toBe(name.length);
     expect({ ...back.metadata }).toEqual({ ...metadata });
@@ -378,13 +378,13 @@ describe('writeSafetensors', () => {
         '"mask":{"dtype":"U8","shape":[5],"data_offsets":[39,44]}}',
     );
     expect(out.length).toBe(8 + length + 44);
-    const { entries } = readSafetensors(out);
+    const { entries } = readSafetensorsContents(out);
     const size: Record<string, number> = { F32: 4, I32: 4, BF16: 2, F16: 2, I8: 1, U8: 1 };
     for (const e of Object.values(entries)) expect((8 + length + e.dataOffsets[0]) % size[e.dtype]).toBe(0);
   });
 
   it('applies a global dtype to float32 tensors only; int8 is written as I8', () => {
-    const { entries, tensors } = readSafetensors(writeSafetensors(undefined, mixed(), { dtype: 'BF16' }));
+    const { entries, tensors } = readSafetensorsContents(writeSafetensors(undefined, mixed(), { dtype: 'BF16' }));
     expect(entries.a_f32.dtype).toBe('BF16');
     expect(entries.half.dtype).toBe('BF16');
     expect(entries.ids.dtype).toBe('I32');
@@ -393,24 +393,24 @@ describe('writeSafetensors', () => {
     expect(Array.from(tensors.half.data)).toEqual([0.5, 1.5, 2.5]);
     expect(Array.from(tensors.q.data)).toEqual([1, -2, 3]);
     // Per-tensor names for integer tensors may say their own dtype.
-    const explicit = readSafetensors(writeSafetensors(undefined, mixed(), { dtype: { q: 'I8', ids: 'I32', mask: 'U8', a_f32: 'F32' } }));
+    const explicit = readSafetensorsContents(writeSafetensors(undefined, mixed(), { dtype: { q: 'I8', ids: 'I32', mask: 'U8', a_f32: 'F32' } }));
     expect(explicit.entries.q.dtype).toBe('I8');
   });
 
   it('writes an empty file as the reference does', () => {
     const out = writeSafetensors(undefined, {});
     expect(out).toEqual(Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{}      ')]));
-    expect(readSafetensors(out)).toEqual({ tensors: {}, metadata: null, entries: {} });
+    expect(readSafetensorsContents(out)).toEqual({ tensors: {}, metadata: null, entries: {} });
   });
 
   it('writes a file atomically: the whole file appears at once, with no temporary left behind', () => {
     const dir = fs.mkdtempSync(path.join(tmpDir, 'write-'));
     const file = path.join(dir, 'model.safetensors');
     expect(writeSafetensors(file, mixed(), { metadata: { v: '1' } })).toBeUndefined();
-    expect(readSafetensors(file).metadata).toEqual({ v: '1' });
+    expect(readSafetensorsContents(file).metadata).toEqual({ v: '1' });
     // Replaces an existing file.
     writeSafetensors(pathToFileURL(file), { only: Tensor.from(new Float32Array([9])) });
-    expect(Object.keys(loadSafetensors(file))).toEqual(['only']);
+    expect(Object.keys(readSafetensors(file))).toEqual(['only']);
     expect(fs.readdirSync(dir)).toEqual(['model.safetensors']);
     expect(fs.readFileSync(file).equals(writeSafetensors(undefined, { only: Tensor.from(new Float32Array([9])) }))).toBe(true);
   });
@@ -532,12 +532,12 @@ describe('hostile files', () => {
 
   for (const [what, bytes, message] of cases) {
     it(`rejects ${what}`, () => {
-      expectGnnError(() => readSafetensors(bytes), message);
-      expectGnnError(() => readSafetensors(bytes), /^the given bytes: /);
+      expectGnnError(() => readSafetensorsContents(bytes), message);
+      expectGnnError(() => readSafetensorsContents(bytes), /^the given bytes: /);
       const file = path.join(tmpDir, 'hostile.safetensors');
       fs.writeFileSync(file, bytes);
-      expectGnnError(() => readSafetensors(file), message);
-      expectGnnError(() => readSafetensors(file), new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+      expectGnnError(() => readSafetensorsContents(file), message);
+      expectGnnError(() => readSafetensorsContents(file), new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
     });
   }
 
@@ -549,22 +549,22 @@ describe('hostile files', () => {
         '"a":{"dtype":"U8","shape":[8],"data_offsets":[0,8],"note":[1.5]},"e":{"dtype":"F16","shape":[0],"data_offsets":[8,8]}}\n',
       eight,
     );
-    const { tensors, metadata } = readSafetensors(bytes);
+    const { tensors, metadata } = readSafetensorsContents(bytes);
     expect(metadata).toBeNull();
     expect(tensors.y.shape).toEqual([2, 0]);
     expect(tensors.a.numel).toBe(8);
   });
 
   it('rejects a header that does not start with "{", as the reference does', () => {
-    expectGnnError(() => readSafetensors(build(' {}')), /must start with '\{'/);
+    expectGnnError(() => readSafetensorsContents(build(' {}')), /must start with '\{'/);
   });
 
   it('rejects paths it cannot read and arguments that are not sources', () => {
-    expectGnnError(() => readSafetensors(path.join(tmpDir, 'nope.safetensors')), /nope\.safetensors: cannot open/);
-    expectGnnError(() => readSafetensors(tmpDir), /not a regular file|cannot open/);
-    expectArgError(() => readSafetensors(42 as unknown as string), 'ERR_INVALID_ARG_TYPE', /^source: expected a path, file: URL, Buffer, Uint8Array or ArrayBuffer, got the number 42/);
-    expectArgError(() => readSafetensors(''), 'ERR_INVALID_ARG_VALUE', /^source: expected a non-empty path, got the string ""/);
-    expectArgError(() => readSafetensors(new URL('https://example.com/x')), 'ERR_INVALID_ARG_VALUE', /^source: expected a file: URL, got a https: URL/);
+    expectGnnError(() => readSafetensorsContents(path.join(tmpDir, 'nope.safetensors')), /nope\.safetensors: cannot open/);
+    expectGnnError(() => readSafetensorsContents(tmpDir), /not a regular file|cannot open/);
+    expectArgError(() => readSafetensorsContents(42 as unknown as string), 'ERR_INVALID_ARG_TYPE', /^source: expected a path, file: URL, Buffer, Uint8Array or ArrayBuffer, got the number 42/);
+    expectArgError(() => readSafetensorsContents(''), 'ERR_INVALID_ARG_VALUE', /^source: expected a non-empty path, got the string ""/);
+    expectArgError(() => readSafetensorsContents(new URL('https://example.com/x')), 'ERR_INVALID_ARG_VALUE', /^source: expected a file: URL, got a https: URL/);
   });
 });
 
@@ -572,7 +572,7 @@ describe('fuzzing', () => {
   /** Reads `bytes`; anything thrown must be a GnnError about the file. */
   function readOrGnnError(bytes: Uint8Array): 'ok' | 'rejected' {
     try {
-      const { tensors, entries } = readSafetensors(bytes);
+      const { tensors, entries } = readSafetensorsContents(bytes);
       for (const [name, t] of Object.entries(tensors)) {
         expect(t.numel).toBe(t.shape.reduce((a, b) => a * b, 1));
         expect(t.shape).toEqual(entries[name].shape);
@@ -642,7 +642,7 @@ describe('fuzzing', () => {
     const file = path.join(tmpDir, 'truncated.safetensors');
     for (let n = 0; n < base.length; n++) {
       fs.writeFileSync(file, base.subarray(0, n));
-      expectGnnError(() => readSafetensors(file), /./);
+      expectGnnError(() => readSafetensorsContents(file), /./);
     }
   });
 });

@@ -84,7 +84,7 @@ function fail(label: string, message: string): never {
  * the tensors by name, the metadata and the header's entry for each tensor. Any problem with the
  * file is a GnnError with code ERR_GNN_MODEL_FILE.
  */
-export function readSafetensors(source: PathOrBytes): SafetensorsContents {
+export function readSafetensorsContents(source: PathOrBytes): SafetensorsContents {
   const src = toByteSource('source', source, 'a path, file: URL, Buffer, Uint8Array or ArrayBuffer');
   if (src.kind === 'bytes') {
     const bytes = src.bytes;
@@ -105,9 +105,9 @@ export function readSafetensors(source: PathOrBytes): SafetensorsContents {
   }
 }
 
-/** Just the tensors of a safetensors file, by name: `layer.loadStateDict(loadSafetensors(path))`. */
-export function loadSafetensors(source: PathOrBytes): Record<string, Tensor> {
-  return readSafetensors(source).tensors;
+/** Just the tensors of a safetensors file, by name: `layer.loadStateDict(readSafetensors(path))`. */
+export function readSafetensors(source: PathOrBytes): Record<string, Tensor> {
+  return readSafetensorsContents(source).tensors;
 }
 
 /** Checks the 8-byte prefix against the total size; returns the header length. */

@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { GnnError } from '../errors';
-import { loadSafetensors } from '../io/safetensors';
+import { readSafetensors } from '../io/safetensors';
 import { writeSafetensors } from '../io/safetensors-write';
 import type { SafetensorsWriteDType } from '../io/safetensors-write';
 import type { Tensor } from '../tensor';
@@ -351,7 +351,7 @@ export function loadModelSync(modelPath: string, options?: LoadModelOptions): Mo
   } catch (error) {
     throw fail(`${files.json}: ${(error as Error).message}`, error);
   }
-  const tensors = loadSafetensors(files.tensors(json));
+  const tensors = readSafetensors(files.tensors(json));
   const model = modelFromJSON(json, tensors as Record<string, Tensor>);
   model.loadStateDict(tensors as Record<string, Tensor>, { strict: opts.strict ?? true });
   return model;
