@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 
 import { GnnError, invalidArgType, invalidArgValue } from '../errors';
+import type { GnnErrorCode } from '../errors';
 import { Graph } from '../graph';
 import { checkInteger, checkOptions } from '../validate';
 import { FileReader, toByteSource } from './source';
@@ -767,54 +768,80 @@ function parseFileSync(path: string, s: Settings): EdgeListResult {
   }
 }
 
-async function parseFileAsync(path: string, s: Settings): Promise<EdgeListResult> {
-  const fail = (what: string, error: unknown): GnnError =>
-    new GnnError(CODE, `${path}: ${what} (${(error as Error).message})`, { cause: error });
-  let handle: fs.promises.FileHandle;
-  try {
-    handle = await fs.promises.open(path, 'r');
-  } catch (error) {
-    throw fail('cannot open', error);
-  }
-  try {
-    let size: number;
+/**
+ * FileReader's asynchronous twin: reads run on libuv's pool, the event loop stays free between
+ * them. (Belongs in source.ts beside FileReader.) @internal
+ */
+export class AsyncFileReader {
+  private constructor(
+    readonly path: string,
+    readonly code: GnnErrorCode,
+    readonly size: number,
+    private readonly handle: fs.promises.FileHandle,
+  ) {}
+
+  static async open(path: string, code: GnnErrorCode): Promise<AsyncFileReader> {
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(path, 'r');
+    } catch (error) {
+      throw new GnnError(code, `${path}: cannot open (${(error as Error).message})`, { cause: error });
+    }
     try {
       const stat = await handle.stat();
-      if (!stat.isFile()) throw new GnnError(CODE, `${path}: not a regular file`);
-      size = stat.size;
+      if (!stat.isFile()) throw new GnnError(code, `${path}: not a regular file`);
+      return new AsyncFileReader(path, code, stat.size, handle);
     } catch (error) {
+      await handle.close();
       if (error instanceof GnnError) throw error;
-      throw fail('cannot stat', error);
+      throw new GnnError(code, `${path}: cannot stat (${(error as Error).message})`, { cause: error });
     }
-    const parser = new EdgeListParser(s, path, Math.min(1 << 16, (size >> 2) + 1));
-    const buffer = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(size, 1)));
+  }
+
+  /** Fills `into` from `position`; a short read (file shrank) is an error. */
+  async readInto(into: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < into.length) {
+      let n: number;
+      try {
+        ({ bytesRead: n } = await this.handle.read(into, done, Math.min(1 << 30, into.length - done), position + done));
+      } catch (error) {
+        throw new GnnError(this.code, `${this.path}: read failed (${(error as Error).message})`, { cause: error });
+      }
+      if (n === 0) {
+        throw new GnnError(this.code, `${this.path}: file ended at byte ${position + done}, expected ${position + into.length} bytes (changed while reading?)`);
+      }
+      done += n;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+async function parseFileAsync(path: string, s: Settings): Promise<EdgeListResult> {
+  const reader = await AsyncFileReader.open(path, CODE);
+  try {
+    const parser = new EdgeListParser(s, path, Math.min(1 << 16, (reader.size >> 2) + 1));
+    const buffer = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(reader.size, 1)));
     let filled = 0;
     let position = 0;
     for (;;) {
-      const n = Math.min(buffer.length - filled, size - position);
-      let got = 0;
-      while (got < n) {
-        let r: number;
-        try {
-          ({ bytesRead: r } = await handle.read(buffer, filled + got, n - got, position + got));
-        } catch (error) {
-          throw fail('read failed', error);
-        }
-        if (r === 0) throw new GnnError(CODE, `${path}: file ended at byte ${position + got}, expected ${size} bytes (changed while reading?)`);
-        got += r;
-      }
+      const n = Math.min(buffer.length - filled, reader.size - position);
+      if (n > 0) await reader.readInto(buffer.subarray(filled, filled + n), position);
       position += n;
       filled += n;
-      const final = position >= size;
+      const final = position >= reader.size;
       const consumed = parser.feed(buffer.subarray(0, filled), 0, final);
       if (final) break;
-      if (position === n) reserveFor(parser, consumed, size); // after the first chunk
+      if (position === n) reserveFor(parser, consumed, reader.size); // after the first chunk
       buffer.copyWithin(0, consumed, filled);
       filled -= consumed;
     }
     return result(parser, s);
   } finally {
-    await handle.close();
+    await reader.close();
   }
 }
 
