@@ -160,7 +160,7 @@ function parseNpyDict(text: string, label: string): Record<string, PyValue> {
   return dict;
 }
 
-/** Where the .npy header ends (the data offset), from the first 12 bytes; 0 when not .npy. */
+/** Where the .npy header lies, from the first 12 bytes; null when the magic is not there. */
 function npyPrefix(bytes: Uint8Array, size: number, label: string): { headerStart: number; headerLength: number; utf8: boolean } | null {
   if (size < 6 || NPY_MAGIC.some((b, k) => bytes[k] !== b)) return null;
   if (size < 10) fail(label, `.npy file of ${size} bytes ends inside its preamble`);
@@ -168,8 +168,8 @@ function npyPrefix(bytes: Uint8Array, size: number, label: string): { headerStar
   if (major < 1 || major > 3) fail(label, `.npy format version ${major}.${bytes[7]} is not one of 1.0, 2.0, 3.0`);
   const wide = major >= 2;
   if (wide && size < 12) fail(label, `.npy file of ${size} bytes ends inside its preamble`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, 12);
-  const headerLength = wide ? view.getUint32(8, true) : view.getUint16(8, true);
+  // Read byte by byte: a version-1 file may be only 10 bytes long.
+  const headerLength = bytes[8] + bytes[9] * 0x100 + (wide ? bytes[10] * 0x10000 + bytes[11] * 0x1000000 : 0);
   const headerStart = wide ? 12 : 10;
   if (headerLength > MAX_NPY_HEADER) fail(label, `.npy header of ${headerLength} bytes is larger than ${MAX_NPY_HEADER}`);
   if (headerStart + headerLength > size) fail(label, `.npy header of ${headerLength} bytes runs past the end of the ${size}-byte file`);
