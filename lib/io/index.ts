@@ -5,3 +5,9 @@ export type { SafetensorsContents, SafetensorsDType, SafetensorsEntry } from './
 export { writeSafetensors } from './safetensors-write';
 export type { SafetensorsWriteDType, WriteSafetensorsOptions } from './safetensors-write';
 export type { PathOrBytes } from './source';
+export { MAX_LINE_BYTES, readEdgeList, readEdgeListSync } from './edge-list';
+export type { EdgeListResult, ReadEdgeListOptions } from './edge-list';
+export { readEdgeIndex, readEdgeIndexSync } from './edge-index';
+export type { EdgeIndexDType, EdgeIndexResult, ReadEdgeIndexOptions } from './edge-index';
+export { fromGraphology } from './graphology';
+export type { FromGraphologyOptions, FromGraphologyResult, GraphologyLike } from './graphology';
