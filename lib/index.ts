@@ -52,5 +52,7 @@ export * as nn from './nn/index';
 export { Model, loadModel, loadModelSync } from './nn/index';
 export type { LoadModelOptions, ModelInfo, SaveModelOptions } from './nn/index';
 export { readSafetensors, readSafetensorsContents, writeSafetensors } from './io/index';
+export { MAX_LINE_BYTES, fromGraphology, readEdgeIndex, readEdgeIndexSync, readEdgeList, readEdgeListSync } from './io/index';
+export type { EdgeIndexDType, EdgeIndexResult, EdgeListResult, FromGraphologyOptions, FromGraphologyResult, GraphologyLike, ReadEdgeIndexOptions, ReadEdgeListOptions } from './io/index';
 export { loadPlanetoid } from './io/index';
 export type { PlanetoidDataset } from './io/index';
