@@ -388,3 +388,46 @@ describe('Sequential and modules', () => {
     expect(() => m.forwardSync(graph, x)).toThrow(expect.objectContaining({ code: 'ERR_GNN_SHAPE_MISMATCH' }));
   });
 });
+
+describe('workspace reuse between forward passes', () => {
+  const model = (): nn.Sequential =>
+    new nn.Sequential([
+      ['conv1', new nn.GATConv({ inChannels: FIN, outChannels: 4, heads: 2 })],
+      ['act', new nn.ELU()],
+      ['conv2', new nn.GCNConv({ inChannels: 8, outChannels: 3 })],
+    ]).resetParameters({ seed: 21 });
+
+  it('results of earlier passes are never overwritten, and later passes give the same bits', async () => {
+    const m = model();
+    const first = m.forwardSync(graph, x);
+    const copy = first.data.slice();
+    expect(m.workspaceBytes).toBeGreaterThan(0);
+    const second = m.forwardSync(graph, x);
+    const third = await m.forward(graph, x);
+    expect(second.data.buffer).not.toBe(first.data.buffer);
+    expect(third.data.buffer).not.toBe(second.data.buffer);
+    expect(Array.from(first.data)).toEqual(Array.from(copy));
+    expect(Array.from(second.data)).toEqual(Array.from(copy));
+    expect(Array.from(third.data)).toEqual(Array.from(copy));
+    m.releaseWorkspace();
+    expect(m.workspaceBytes).toBe(0);
+  });
+
+  it('concurrent passes of one model each get their own buffers', async () => {
+    const m = model();
+    const other = Tensor.from(randomArray(N * FIN, 99), [N, FIN]);
+    const wantA = model().forwardSync(graph, x);
+    const wantB = model().forwardSync(graph, other);
+    const runs = await Promise.all([m.forward(graph, x), m.forward(graph, other), m.forward(graph, x), m.forward(graph, other)]);
+    expect(Array.from(runs[0].data)).toEqual(Array.from(wantA.data));
+    expect(Array.from(runs[1].data)).toEqual(Array.from(wantB.data));
+    expect(Array.from(runs[2].data)).toEqual(Array.from(wantA.data));
+    expect(Array.from(runs[3].data)).toEqual(Array.from(wantB.data));
+  });
+
+  it('a failed pass returns its buffers and leaves the model usable', () => {
+    const m = model();
+    expect(() => m.forwardSync(graph, Tensor.zeros([N, FIN + 1]))).toThrow(expect.objectContaining({ code: 'ERR_GNN_SHAPE_MISMATCH' }));
+    expect(Array.from(m.forwardSync(graph, x).data)).toEqual(Array.from(model().forwardSync(graph, x).data));
+  });
+});

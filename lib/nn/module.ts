@@ -12,6 +12,7 @@ import { Tensor } from '../tensor';
 import { Random } from '../generators/random';
 import { checkOptions } from '../validate';
 import type { Param } from './params';
+import { Workspace } from '../ops/workspace';
 import { runAsync, runSync } from './steps';
 import type { Steps } from './steps';
 
@@ -97,16 +98,47 @@ export abstract class Module {
 
   /** The forward pass on the calling thread (lowest overhead; the call for worker threads). */
   forwardSync(graph: Graph, x: Features, context?: ForwardContext): Tensor<'float32'> {
-    return denseFeatures(runSync(this.steps(graph, x, context ?? {})));
+    const ws = this.#acquire();
+    try {
+      return denseFeatures(runSync(this.steps(graph, x, context ?? {}), ws, x));
+    } finally {
+      this.#idle(ws);
+    }
   }
 
   /** The forward pass with every op off the event loop. */
   forward(graph: Graph, x: Features, context?: ForwardContext): Promise<Tensor<'float32'>> {
+    const ws = this.#acquire();
+    let run: Promise<Features>;
     try {
-      return runAsync(this.steps(graph, x, context ?? {})).then(denseFeatures);
+      run = runAsync(this.steps(graph, x, context ?? {}), ws, x);
     } catch (error) {
+      this.#idle(ws);
       return Promise.reject(error);
     }
+    return run.then(denseFeatures).finally(() => this.#idle(ws));
+  }
+
+  // Buffers of intermediate results kept between forward passes (ops/workspace.ts): one
+  // workspace per pass in flight, at most two kept idle.
+  #workspaces: Workspace[] = [];
+
+  #acquire(): Workspace {
+    return this.#workspaces.pop() ?? new Workspace();
+  }
+
+  #idle(ws: Workspace): void {
+    if (this.#workspaces.length < 2) this.#workspaces.push(ws);
+  }
+
+  /** Drops the intermediate buffers kept for the next forward pass (they are rebuilt on demand). */
+  releaseWorkspace(): void {
+    this.#workspaces = [];
+  }
+
+  /** Bytes of intermediate buffers kept for reuse by the next forward passes. */
+  get workspaceBytes(): number {
+    return this.#workspaces.reduce((n, w) => n + w.bytes, 0);
   }
 
   /** Refills every parameter with PyTorch's default initialisation, deterministically for a seed. */

@@ -6,7 +6,9 @@
  * @internal
  */
 import type { Features } from '../csr-matrix';
-import type { Tensor } from '../tensor';
+import { Tensor } from '../tensor';
+import { withWorkspace } from '../ops/workspace';
+import type { Workspace } from '../ops/workspace';
 import * as ops from '../ops/index';
 
 export interface Pending {
@@ -18,16 +20,44 @@ export interface Pending {
  * passes its input through, such as Dropout, may return sparse features unchanged). */
 export type Steps = Generator<Pending, Features, Tensor<'float32'>>;
 
-export function runSync(steps: Steps): Features {
-  let r = steps.next();
-  while (r.done !== true) r = steps.next(r.value.sync());
-  return r.value;
+/** Buffers that reach the caller: the result's (and the input's, which may pass through). */
+function kept(result: Features | null, input: Features | null): Set<ArrayBufferLike> {
+  const keep = new Set<ArrayBufferLike>();
+  if (result instanceof Tensor) keep.add(result.data.buffer);
+  if (input instanceof Tensor) keep.add(input.data.buffer);
+  return keep;
 }
 
-export async function runAsync(steps: Steps): Promise<Features> {
-  let r = steps.next();
-  while (r.done !== true) r = steps.next(await r.value.async());
-  return r.value;
+/** Runs every op on the calling thread, op outputs from `ws` (see ops/workspace.ts). */
+export function runSync(steps: Steps, ws: Workspace | null = null, input: Features | null = null): Features {
+  let result: Features | null = null;
+  try {
+    let r = steps.next();
+    while (r.done !== true) {
+      const pending = r.value;
+      r = steps.next(withWorkspace(ws, () => pending.sync()));
+    }
+    result = r.value;
+    return result;
+  } finally {
+    ws?.release(kept(result, input));
+  }
+}
+
+/** Runs every op off the event loop, one after another, op outputs from `ws`. */
+export async function runAsync(steps: Steps, ws: Workspace | null = null, input: Features | null = null): Promise<Features> {
+  let result: Features | null = null;
+  try {
+    let r = steps.next();
+    while (r.done !== true) {
+      const pending = r.value;
+      r = steps.next(await withWorkspace(ws, () => pending.async()));
+    }
+    result = r.value;
+    return result;
+  } finally {
+    ws?.release(kept(result, input));
+  }
 }
 
 type Args<F> = F extends (...a: infer A) => unknown ? A : never;

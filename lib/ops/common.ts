@@ -5,6 +5,7 @@
 import { GnnError, fromNative } from '../errors';
 import { Tensor, checkTensor } from '../tensor';
 import { enqueue } from './queue';
+import { allocateOutput } from './workspace';
 
 /** Runs a synchronous native call, mapping its errors to this package's types. */
 export function callSync<T>(fn: () => T): T {
@@ -43,7 +44,7 @@ export function outputTensor(
   shape: readonly number[],
   inputs: ReadonlyArray<ArrayBufferView | null>,
 ): Tensor<'float32'> {
-  if (out === undefined) return Tensor.zeros(shape, 'float32');
+  if (out === undefined) return allocateOutput(shape);
   const t = checkTensor('out', out, 'float32');
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `out: expected shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);

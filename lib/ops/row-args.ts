@@ -5,6 +5,7 @@
 import { GnnError, invalidArgType, outOfRange } from '../errors';
 import { Tensor, checkTensor } from '../tensor';
 import { checkNotDetached } from '../validate';
+import { allocateOutput } from './workspace';
 
 /** An index of rows: an Int32Array or a rank-1 int32 Tensor. */
 export type IndexInput = Int32Array | Tensor<'int32'>;
@@ -74,7 +75,7 @@ export function checkedOutput(
   inPlace: ReadonlyArray<ArrayBufferView> = [],
   name = 'out',
 ): Tensor<'float32'> {
-  if (out === undefined) return Tensor.zeros(shape, 'float32');
+  if (out === undefined) return allocateOutput(shape);
   const t = checkTensor(name, out, 'float32');
   if (!sameShape(t.shape, shape)) {
     throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `${name}: expected shape ${shapeText(shape)}, got ${shapeText(t.shape)}`);
