@@ -2,7 +2,9 @@
 # Regenerates data/models/layers (tools/make_layer_fixtures.py through tools/export_pyg.py) into a
 # temporary folder and checks it is byte-identical to the committed fixtures.
 #
-#   bash scripts/test-exporters.sh            # uses $PYTHON, else /work/wt-io/.venv/bin/python, else python3
+#   bash scripts/test-exporters.sh            # uses $PYTHON, else .venv/bin/python, else python3
+#
+# A venv with what it needs: python3 -m venv .venv && .venv/bin/pip install torch torch-geometric safetensors
 #
 # Skips (exit 0, with the reason) when torch / torch_geometric / safetensors are not importable.
 # Differences are expected only with other torch / torch_geometric versions than the ones named in
@@ -11,7 +13,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 py="${PYTHON:-}"
 if [ -z "$py" ]; then
-  if [ -x /work/wt-io/.venv/bin/python ]; then py=/work/wt-io/.venv/bin/python; else py=python3; fi
+  if [ -x "$root/.venv/bin/python" ]; then py="$root/.venv/bin/python"; else py=python3; fi
 fi
 if ! "$py" -c 'import torch, torch_geometric, safetensors' 2>/dev/null; then
   echo "test-exporters: SKIPPED: $py cannot import torch, torch_geometric and safetensors (set PYTHON to a venv that has them)"

@@ -2,7 +2,7 @@
 tools/export_pyg.py, with PyG's own eval-mode output on one shared awkward graph. test/pyg-layers.test.ts
 loads each model with loadModelSync and compares.
 
-    /work/wt-io/.venv/bin/python tools/make_layer_fixtures.py data/models/layers
+    .venv/bin/python tools/make_layer_fixtures.py data/models/layers   # a venv with torch, torch_geometric, safetensors
 
 Deterministic (fixed seeds, one thread): a re-run with the same torch / torch_geometric writes the
 same bytes, which scripts/test-exporters.sh checks.
