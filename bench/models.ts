@@ -109,7 +109,13 @@ async function main(): Promise<void> {
       const x = f32(path.join(DATA, 'models', 'inputs', `${id === 'gin_cora' ? 'cora_raw' : input}.f32.gz`));
       const dense = Tensor.from(x, [d.graph.numNodes, x.length / d.graph.numNodes]);
       const sparse = CsrMatrix.fromDense(dense);
-      cases.push({ graph: ds, g: d.graph, model: id.split('_')[0].toUpperCase(), m: loadModelSync(path.join(DATA, 'models', id)), inputs: [['dense', dense], [`CSR (${fmt(100 * sparse.density, 1)}% nnz)`, sparse]], repeats: REPEATS });
+      const inputs: Array<[string, Features]> = [['dense', dense], [`CSR (${fmt(100 * sparse.density, 1)}% nnz)`, sparse]];
+      cases.push({ graph: ds, g: d.graph, model: id.split('_')[0].toUpperCase(), m: loadModelSync(path.join(DATA, 'models', id)), inputs, repeats: REPEATS });
+      if (ds === 'citeseer') {
+        // No PyG-trained GAT / SAGE / GIN for CiteSeer: the same architectures as Cora's, random weights.
+        const fin = dense.shape[1];
+        for (const kind of ['GAT', 'SAGE', 'GIN']) cases.push({ graph: ds, g: d.graph, model: `${kind} (random weights)`, m: randomModel(kind, fin, 64, d.numClasses), inputs, repeats: REPEATS });
+      }
     }
   }
   if (ONLY.has('rmat')) {

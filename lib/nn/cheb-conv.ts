@@ -20,8 +20,8 @@ import type { Semantics } from './checks';
 import { derived } from './graph-cache';
 import { columnSlice, renameKey } from './keys';
 import { Module } from './module';
-import type { ForwardContext, ParameterSlot } from './module';
-import { Param } from './params';
+import type { ForwardContext } from './module';
+import { Param, present } from './params';
 import { csrTargets } from './propagate';
 import { op } from './steps';
 import type { Steps } from './steps';
@@ -129,11 +129,7 @@ export class ChebConv extends Module {
   }
 
   protected override params(): Param[] {
-    return this.bias === null ? [...this.lins] : [...this.lins, this.bias];
-  }
-
-  protected override slots(): ParameterSlot[] {
-    return this.params().map((p) => p.slot());
+    return present(...this.lins, this.bias);
   }
 
   protected override normalizeKeys(dict: Map<string, Tensor>): void {

@@ -22,11 +22,11 @@ import { checkOptions } from '../validate';
 import { bool, channels, num, semantics } from './checks';
 import type { Semantics } from './checks';
 import { derived } from './graph-cache';
-import { blockDiagonal, headMeanWeight } from './heads';
+import { blockDiagonal, headOutput } from './heads';
 import { mergeDuplicate, renameKey } from './keys';
 import { Module } from './module';
-import type { ForwardContext, ParameterSlot } from './module';
-import { Param } from './params';
+import type { ForwardContext } from './module';
+import { Param, present } from './params';
 import { checkZeroInDegree } from './propagate';
 import { op } from './steps';
 import type { Steps } from './steps';
@@ -162,11 +162,7 @@ export class GATConv extends Module {
   }
 
   protected override params(): Param[] {
-    return [this.weight, this.attSrc, this.attDst, this.bias, this.linEdge, this.attEdge, this.res].filter((p): p is Param => p !== null);
-  }
-
-  protected override slots(): ParameterSlot[] {
-    return this.params().map((p) => p.slot());
+    return present(this.weight, this.attSrc, this.attDst, this.bias, this.linEdge, this.attEdge, this.res);
   }
 
   protected override normalizeKeys(dict: Map<string, Tensor>): void {
@@ -230,16 +226,8 @@ export class GATConv extends Module {
       const e = yield op.linear(edgeAttr.reshape([edgeAttr.numel / this.edgeDim!, this.edgeDim!]), this.linEdge.value);
       edgeTerm = yield op.linear(e, blockDiagonal(this.attEdge.value, this.heads));
     }
-    let out = yield op.gatAggregate(g, h, aSrc, aDst, { negativeSlope: this.negativeSlope, edgeTerm });
-    const bias = this.bias?.value ?? null;
-    if (!this.concat && this.heads > 1) {
-      out = yield op.linear(out, headMeanWeight(this.heads, this.outChannels), { bias: this.res === null ? bias : null });
-      if (this.res === null) return out;
-    }
-    if (this.res !== null) {
-      const r = yield op.linear(x, this.res.value);
-      out = yield op.add(out, r, { out });
-    }
-    return bias === null ? out : yield op.add(out, bias, { out });
+    const out = yield op.gatAggregate(g, h, aSrc, aDst, { negativeSlope: this.negativeSlope, edgeTerm });
+    const o = { heads: this.heads, channels: this.outChannels, concat: this.concat, res: this.res?.value ?? null, bias: this.bias?.value ?? null };
+    return yield* headOutput(out, x, o);
   }
 }

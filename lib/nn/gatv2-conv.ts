@@ -12,7 +12,6 @@
  *   (N, H, C)). Keys `fc_src.*`, `fc_dst.*`, `attn`.
  * `edgeDim` is not supported yet (its edge term sits inside the leaky ReLU): an error says so.
  */
-import { denseFeatures } from '../csr-matrix';
 import type { Features } from '../csr-matrix';
 import { invalidArgValue } from '../errors';
 import type { Graph } from '../graph';
@@ -21,11 +20,11 @@ import { checkOptions } from '../validate';
 import { bool, channels, num, semantics } from './checks';
 import type { Semantics } from './checks';
 import { pygLoopedGraph } from './gat-conv';
-import { headMeanWeight } from './heads';
+import { headOutput } from './heads';
 import { mergeDuplicate, renameKey } from './keys';
 import { Module } from './module';
-import type { ForwardContext, ParameterSlot } from './module';
-import { Param } from './params';
+import type { ForwardContext } from './module';
+import { Param, present } from './params';
 import { checkZeroInDegree } from './propagate';
 import { op } from './steps';
 import type { Steps } from './steps';
@@ -101,11 +100,7 @@ export class GATv2Conv extends Module {
   }
 
   protected override params(): Param[] {
-    return [this.linL, this.linLBias, this.linR, this.linRBias, this.att, this.bias, this.res].filter((p): p is Param => p !== null);
-  }
-
-  protected override slots(): ParameterSlot[] {
-    return this.params().map((p) => p.slot());
+    return present(this.linL, this.linLBias, this.linR, this.linRBias, this.att, this.bias, this.res);
   }
 
   protected override normalizeKeys(dict: Map<string, Tensor>): void {
@@ -138,13 +133,8 @@ export class GATv2Conv extends Module {
     const xr = this.linR === null ? xl : yield op.linear(x, this.linR.value, { bias: this.linRBias?.value ?? null });
     const scores = yield op.gatv2Scores(g, xl, xr, this.att.value, { negativeSlope: this.negativeSlope, heads: this.heads });
     const alpha = yield op.edgeSoftmax(g, scores, { out: scores });
-    let out = yield op.spmm(g, xl, { weights: alpha });
-    const bias = this.bias?.value ?? null;
-    if (!this.concat && this.heads > 1) out = yield op.linear(out, headMeanWeight(this.heads, this.outChannels));
-    if (this.res !== null) {
-      const r = yield op.linear(denseFeatures(x), this.res.value);
-      out = yield op.add(out, r, { out });
-    }
-    return bias === null ? out : yield op.add(out, bias, { out });
+    const out = yield op.spmm(g, xl, { weights: alpha });
+    const o = { heads: this.heads, channels: this.outChannels, concat: this.concat, res: this.res?.value ?? null, bias: this.bias?.value ?? null };
+    return yield* headOutput(out, x, o);
   }
 }

@@ -18,8 +18,8 @@ import { checkOptions } from '../validate';
 import { bool, channels, oneOf, semantics } from './checks';
 import type { Semantics } from './checks';
 import { Module } from './module';
-import type { ForwardContext, ParameterSlot } from './module';
-import { Param } from './params';
+import type { ForwardContext } from './module';
+import { Param, present } from './params';
 import { checkZeroInDegree, dglNormGraph, pygGcnGraph } from './propagate';
 import type { DglNorm } from './propagate';
 import { op } from './steps';
@@ -79,12 +79,8 @@ export class GCNConv extends Module {
     this.bias = bool('bias', o.bias, true) ? new Param('bias', [this.outChannels], 'zeros') : null;
   }
 
-  protected override slots(): ParameterSlot[] {
-    return this.bias === null ? [this.weight.slot()] : [this.weight.slot(), this.bias.slot()];
-  }
-
   protected override params(): Param[] {
-    return this.bias === null ? [this.weight] : [this.weight, this.bias];
+    return present(this.weight, this.bias);
   }
 
   protected override normalizeKeys(dict: Map<string, Tensor>): void {

@@ -21,7 +21,7 @@ import type { Semantics } from './checks';
 import { Activation } from './activations';
 import { Linear } from './linear';
 import { Module } from './module';
-import type { ForwardContext, ModuleJSON, ParameterSlot } from './module';
+import type { ForwardContext, ModuleJSON } from './module';
 import { Param } from './params';
 import { Sequential, runChain } from './sequential';
 import { op } from './steps';
@@ -66,10 +66,6 @@ export class GINConv extends Module {
 
   protected override params(): Param[] {
     return [this.eps];
-  }
-
-  protected override slots(): ParameterSlot[] {
-    return [this.eps.slot()];
   }
 
   override resetWith(rng: Random): void {

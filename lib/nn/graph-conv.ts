@@ -11,8 +11,8 @@ import type { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { bool, channels, oneOf } from './checks';
 import { Module } from './module';
-import type { ForwardContext, ParameterSlot } from './module';
-import { Param } from './params';
+import type { ForwardContext } from './module';
+import { Param, present } from './params';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -45,11 +45,7 @@ export class GraphConv extends Module {
   }
 
   protected override params(): Param[] {
-    return [this.linRel, this.linRelBias, this.linRoot].filter((p): p is Param => p !== null);
-  }
-
-  protected override slots(): ParameterSlot[] {
-    return this.params().map((p) => p.slot());
+    return present(this.linRel, this.linRelBias, this.linRoot);
   }
 
   protected args(): Record<string, unknown> {

@@ -5,7 +5,10 @@
  * weight of stacked identities / H). Built once per parameter tensor and cached on it.
  * @internal
  */
+import type { Features } from '../csr-matrix';
 import { Tensor } from '../tensor';
+import { op } from './steps';
+import type { Steps } from './steps';
 
 const blockCache = new WeakMap<Tensor, Tensor<'float32'>>();
 
@@ -35,4 +38,26 @@ export function headMeanWeight(heads: number, channels: number): Tensor<'float32
     meanCache.set(key, w);
   }
   return w;
+}
+
+/**
+ * The attention layers' output stage on out [N, H·C]: the mean over heads when not
+ * concatenating (one small GEMM, the bias fused when there is no residual), + res(x), + bias.
+ */
+export function* headOutput(
+  out: Tensor<'float32'>,
+  x: Features,
+  o: { heads: number; channels: number; concat: boolean; res: Tensor<'float32'> | null; bias: Tensor<'float32'> | null },
+): Steps {
+  let h = out;
+  let bias = o.bias;
+  if (!o.concat && o.heads > 1) {
+    h = yield op.linear(h, headMeanWeight(o.heads, o.channels), { bias: o.res === null ? bias : null });
+    if (o.res === null) bias = null;
+  }
+  if (o.res !== null) {
+    const r = yield op.linear(x, o.res);
+    h = yield op.add(h, r, { out: h });
+  }
+  return bias === null ? h : yield op.add(h, bias, { out: h });
 }

@@ -8,8 +8,8 @@ import type { ActivationName } from '../ops/activation';
 import { checkOptions } from '../validate';
 import { bool, channels } from './checks';
 import { Module } from './module';
-import type { ForwardContext, ParameterSlot } from './module';
-import { Param } from './params';
+import type { ForwardContext } from './module';
+import { Param, present } from './params';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -38,12 +38,8 @@ export class Linear extends Module {
     this.bias = this.hasBias ? new Param('bias', [this.outChannels], 'fan-in-bias', this.inChannels) : null;
   }
 
-  protected override slots(): ParameterSlot[] {
-    return this.bias === null ? [this.weight.slot()] : [this.weight.slot(), this.bias.slot()];
-  }
-
   protected override params(): Param[] {
-    return this.bias === null ? [this.weight] : [this.weight, this.bias];
+    return present(this.weight, this.bias);
   }
 
   protected args(): Record<string, unknown> {

@@ -69,9 +69,9 @@ export abstract class Module {
   /** The type name used in model.json (e.g. 'GCNConv'). */
   abstract readonly type: string;
 
-  /** Tensors this module owns directly (not its children's). */
+  /** Tensors this module owns directly (not its children's): by default its params(). */
   protected slots(): ParameterSlot[] {
-    return [];
+    return this.params().map((p) => p.slot());
   }
 
   /** Named child modules. */

@@ -16,8 +16,8 @@ import { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { bool, channels, num, oneOf } from './checks';
 import { Module } from './module';
-import type { ForwardContext, ParameterSlot } from './module';
-import { Param } from './params';
+import type { ForwardContext } from './module';
+import { Param, present } from './params';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -63,11 +63,7 @@ export class BatchNorm extends Module {
   }
 
   protected override params(): Param[] {
-    return [this.weight, this.bias, this.runningMean, this.runningVar].filter((p): p is Param => p !== null);
-  }
-
-  protected override slots(): ParameterSlot[] {
-    return this.params().map((p) => p.slot());
+    return present(this.weight, this.bias, this.runningMean, this.runningVar);
   }
 
   protected override normalizeKeys(dict: Map<string, Tensor>): void {
@@ -160,11 +156,7 @@ export class LayerNorm extends Module {
   }
 
   protected override params(): Param[] {
-    return [this.weight, this.bias].filter((p): p is Param => p !== null);
-  }
-
-  protected override slots(): ParameterSlot[] {
-    return this.params().map((p) => p.slot());
+    return present(this.weight, this.bias);
   }
 
   protected args(): Record<string, unknown> {

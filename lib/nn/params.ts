@@ -60,3 +60,8 @@ export class Param {
     this.value = Tensor.from(data, this.shape);
   }
 }
+
+/** The parameters that exist (optional ones are null when a layer has none). */
+export function present(...params: Array<Param | null>): Param[] {
+  return params.filter((p): p is Param => p !== null);
+}

@@ -20,8 +20,8 @@ import { bool, channels, oneOf, semantics } from './checks';
 import type { Semantics } from './checks';
 import { renameKey } from './keys';
 import { Module } from './module';
-import type { ForwardContext, ParameterSlot } from './module';
-import { Param } from './params';
+import type { ForwardContext } from './module';
+import { Param, present } from './params';
 import { l2NormalizeRows } from './row-norm';
 import { op } from './steps';
 import type { Steps } from './steps';
@@ -85,11 +85,7 @@ export class SAGEConv extends Module {
   }
 
   protected override params(): Param[] {
-    return [this.linL, this.linLBias, this.linR, this.lin, this.linBias].filter((p): p is Param => p !== null);
-  }
-
-  protected override slots(): ParameterSlot[] {
-    return this.params().map((p) => p.slot());
+    return present(this.linL, this.linLBias, this.linR, this.lin, this.linBias);
   }
 
   protected override normalizeKeys(dict: Map<string, Tensor>): void {

@@ -17,8 +17,8 @@ import { bool, channels, semantics } from './checks';
 import type { Semantics } from './checks';
 import { renameKey } from './keys';
 import { Module } from './module';
-import type { ForwardContext, ParameterSlot } from './module';
-import { Param } from './params';
+import type { ForwardContext } from './module';
+import { Param, present } from './params';
 import { checkZeroInDegree, dglEdgeWeightNormGraph, dglNormGraph, pygGcnGraph } from './propagate';
 import { op } from './steps';
 import type { Steps } from './steps';
@@ -69,11 +69,7 @@ export class SGConv extends Module {
   }
 
   protected override params(): Param[] {
-    return this.bias === null ? [this.weight] : [this.weight, this.bias];
-  }
-
-  protected override slots(): ParameterSlot[] {
-    return this.params().map((p) => p.slot());
+    return present(this.weight, this.bias);
   }
 
   protected override normalizeKeys(dict: Map<string, Tensor>): void {
