@@ -113,6 +113,8 @@ CASES = [
     ("pool_add", lambda: Net(conv=pygnn.GCNConv(F_IN, 8)), ["conv", "relu", {"op": "global_add_pool"}], {"batch": True}),
     ("pool_mean", lambda: Net(conv=pygnn.GCNConv(F_IN, 8)), ["conv", "relu", {"op": "global_mean_pool"}], {"batch": True}),
     ("pool_max", lambda: Net(conv=pygnn.GCNConv(F_IN, 8)), ["conv", "relu", {"op": "global_max_pool"}], {"batch": True}),
+    # Appended (new cases go last: each case draws from one seeded stream, so earlier ones stay put).
+    ("gatv2_edge_dim_mean", lambda: Net(conv=pygnn.GATv2Conv(F_IN, 4, heads=3, concat=False, edge_dim=EDGE_DIM)), ["conv"], {"edge_attr": True}),
 ]
 
 WEIGHTED = (pygnn.GCNConv, pygnn.GraphConv, pygnn.SGConv, pygnn.APPNP, pygnn.ChebConv)
@@ -137,7 +139,7 @@ def run(model, forward, data, uses):
         name = item if isinstance(item, str) else item["name"]
         extra = {} if isinstance(item, str) else dict(item.get("args", {}))
         m = getattr(model, name)
-        if isinstance(m, pygnn.GATConv) and uses.get("edge_attr"):
+        if isinstance(m, (pygnn.GATConv, pygnn.GATv2Conv)) and uses.get("edge_attr"):
             h = m(h, ei, edge_attr=data["edge_attr"])
         elif isinstance(m, WEIGHTED):
             h = m(h, ei, ew, **extra) if not isinstance(m, pygnn.ChebConv) else m(h, ei, ew, lambda_max=extra.get("lambda_max"))

@@ -104,6 +104,37 @@ export function loopedEdgeAttr(looped: LoopedGraph, original: Graph, edgeAttr: T
   return out;
 }
 
+/** What attentionGraph needs of a layer. */
+interface AttentionGraphOptions {
+  addSelfLoops: boolean;
+  edgeDim: number | null;
+  fillValue: 'mean' | number;
+  semantics: Semantics;
+  allowZeroInDegree: boolean;
+}
+
+/**
+ * The graph an attention layer runs on (PyG: loops removed and one per node added; DGL: the
+ * graph, checked for nodes without in-edges) and its edge features (checked; with loops, each
+ * loop's filled as PyG does). @internal
+ */
+export function attentionGraph(graph: Graph, context: ForwardContext, o: AttentionGraphOptions, layer: string): { graph: Graph; edgeAttr: Tensor<'float32'> | undefined } {
+  let edgeAttr = o.edgeDim === null ? undefined : context.edgeAttr;
+  if (o.edgeDim !== null) {
+    if (edgeAttr === undefined) throw invalidArgValue('context.edgeAttr', `edge features [${graph.numEdges}, ${o.edgeDim}] (${layer} has edgeDim)`, undefined);
+    if (edgeAttr.numel !== graph.numEdges * o.edgeDim) {
+      throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `${layer}: context.edgeAttr: expected [${graph.numEdges}, ${o.edgeDim}], got [${edgeAttr.shape.join(', ')}]`);
+    }
+    edgeAttr = edgeAttr.reshape([graph.numEdges, o.edgeDim]);
+  }
+  if (o.addSelfLoops) {
+    const looped = pygLoopedGraph(graph);
+    return { graph: looped.graph, edgeAttr: edgeAttr === undefined ? undefined : loopedEdgeAttr(looped, graph, edgeAttr, o.fillValue) };
+  }
+  if (o.semantics === 'dgl' && !o.allowZeroInDegree) checkZeroInDegree(graph, layer);
+  return { graph, edgeAttr };
+}
+
 export class GATConv extends Module {
   readonly type: string = 'GATConv';
   readonly inChannels: number;
@@ -203,27 +234,13 @@ export class GATConv extends Module {
   }
 
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
-    let g = graph;
-    let edgeAttr = context.edgeAttr;
-    if (this.edgeDim !== null) {
-      if (edgeAttr === undefined) throw invalidArgValue('context.edgeAttr', `edge features [${graph.numEdges}, ${this.edgeDim}] (GATConv has edgeDim)`, undefined);
-      if (edgeAttr.numel !== graph.numEdges * this.edgeDim) {
-        throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `GATConv: context.edgeAttr: expected [${graph.numEdges}, ${this.edgeDim}], got [${edgeAttr.shape.join(', ')}]`);
-      }
-    }
-    if (this.addSelfLoops) {
-      const looped = pygLoopedGraph(graph);
-      g = looped.graph;
-      if (this.edgeDim !== null && edgeAttr !== undefined) edgeAttr = loopedEdgeAttr(looped, graph, edgeAttr, this.fillValue);
-    } else if (this.semantics === 'dgl' && !this.allowZeroInDegree) {
-      checkZeroInDegree(graph, 'GATConv');
-    }
+    const { graph: g, edgeAttr } = attentionGraph(graph, context, this, 'GATConv');
     const h = yield op.linear(x, this.weight.value);
     const aSrc = yield op.linear(h, blockDiagonal(this.attSrc.value, this.heads));
     const aDst = yield op.linear(h, blockDiagonal(this.attDst.value, this.heads));
     let edgeTerm: Tensor<'float32'> | undefined;
     if (this.linEdge !== null && this.attEdge !== null && edgeAttr !== undefined) {
-      const e = yield op.linear(edgeAttr.reshape([edgeAttr.numel / this.edgeDim!, this.edgeDim!]), this.linEdge.value);
+      const e = yield op.linear(edgeAttr, this.linEdge.value);
       edgeTerm = yield op.linear(e, blockDiagonal(this.attEdge.value, this.heads));
     }
     const out = yield op.gatAggregate(g, h, aSrc, aDst, { negativeSlope: this.negativeSlope, edgeTerm });

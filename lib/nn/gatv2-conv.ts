@@ -10,7 +10,9 @@
  * - semantics 'dgl' (DGL's GATv2Conv): no loops added (nodes need an in-edge unless
  *   `allowZeroInDegree`), no output bias (`bias` is the two linears'), output [N, H·C] (DGL's
  *   (N, H, C)). Keys `fc_src.*`, `fc_dst.*`, `attn`.
- * `edgeDim` is not supported yet (its edge term sits inside the leaky ReLU): an error says so.
+ * With `edgeDim` the edge term lin_edge(e_ji) sits inside the leaky ReLU, so the logits come from
+ * an E × H·C intermediate (gathered x_l[j] + x_r[i] + lin_edge(e_ji), leaky ReLU, one GEMM against
+ * the block-diagonal att) instead of the gatv2Scores kernel; loop features are filled as in GATConv.
  */
 import type { Features } from '../csr-matrix';
 import { invalidArgValue } from '../errors';
@@ -19,13 +21,12 @@ import type { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { bool, channels, num, semantics } from './checks';
 import type { Semantics } from './checks';
-import { pygLoopedGraph } from './gat-conv';
-import { headOutput } from './heads';
+import { attentionGraph } from './gat-conv';
+import { blockDiagonal, headOutput } from './heads';
 import { mergeDuplicate, renameKey } from './keys';
 import { Module } from './module';
 import type { ForwardContext } from './module';
 import { Param, present } from './params';
-import { checkZeroInDegree } from './propagate';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -62,6 +63,8 @@ export class GATv2Conv extends Module {
   readonly shareWeights: boolean;
   readonly semantics: Semantics;
   readonly allowZeroInDegree: boolean;
+  readonly edgeDim: number | null;
+  readonly fillValue: 'mean' | number;
   readonly linL: Param;
   readonly linLBias: Param | null;
   readonly linR: Param | null;
@@ -69,6 +72,7 @@ export class GATv2Conv extends Module {
   readonly att: Param;
   readonly bias: Param | null;
   readonly res: Param | null;
+  readonly linEdge: Param | null;
 
   constructor(options: GATv2ConvOptions) {
     super();
@@ -83,7 +87,8 @@ export class GATv2Conv extends Module {
     this.dropout = num('dropout', o.dropout, 0);
     this.addSelfLoops = bool('addSelfLoops', o.addSelfLoops, this.semantics === 'pyg');
     if (this.semantics === 'dgl' && this.addSelfLoops) throw invalidArgValue('addSelfLoops', "false with semantics 'dgl' (DGL adds no loops; add them to the graph)", true);
-    if (o.edgeDim !== undefined && o.edgeDim !== null) throw invalidArgValue('edgeDim', 'null (GATv2Conv edge features are not supported yet)', o.edgeDim);
+    this.edgeDim = o.edgeDim === undefined || o.edgeDim === null ? null : channels('edgeDim', o.edgeDim);
+    this.fillValue = o.fillValue ?? 'mean';
     if (o.fillValue !== undefined && o.fillValue !== 'mean' && typeof o.fillValue !== 'number') throw invalidArgValue('fillValue', "'mean' or a number", o.fillValue);
     this.shareWeights = bool('shareWeights', o.shareWeights, false);
     this.allowZeroInDegree = bool('allowZeroInDegree', o.allowZeroInDegree, false);
@@ -97,10 +102,11 @@ export class GATv2Conv extends Module {
     this.att = new Param('att', [1, this.heads, this.outChannels], 'glorot');
     this.bias = bias && this.semantics === 'pyg' ? new Param('bias', [outWidth], 'zeros') : null;
     this.res = bool('residual', o.residual, false) ? new Param('res.weight', [outWidth, this.inChannels], 'glorot') : null;
+    this.linEdge = this.edgeDim === null ? null : new Param('lin_edge.weight', [hc, this.edgeDim], 'glorot');
   }
 
   protected override params(): Param[] {
-    return present(this.linL, this.linLBias, this.linR, this.linRBias, this.att, this.bias, this.res);
+    return present(this.linL, this.linLBias, this.linR, this.linRBias, this.att, this.bias, this.res, this.linEdge);
   }
 
   protected override normalizeKeys(dict: Map<string, Tensor>): void {
@@ -119,19 +125,29 @@ export class GATv2Conv extends Module {
   protected args(): Record<string, unknown> {
     return {
       inChannels: this.inChannels, outChannels: this.outChannels, heads: this.heads, concat: this.concat, negativeSlope: this.negativeSlope,
-      dropout: this.dropout, addSelfLoops: this.addSelfLoops, bias: this.linLBias !== null, shareWeights: this.shareWeights,
+      dropout: this.dropout, addSelfLoops: this.addSelfLoops, edgeDim: this.edgeDim, fillValue: this.fillValue, bias: this.linLBias !== null, shareWeights: this.shareWeights,
       residual: this.res !== null, semantics: this.semantics, ...(this.semantics === 'dgl' ? { allowZeroInDegree: this.allowZeroInDegree } : {}),
     };
   }
 
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
-    void context;
-    let g = graph;
-    if (this.addSelfLoops) g = pygLoopedGraph(graph).graph;
-    else if (this.semantics === 'dgl' && !this.allowZeroInDegree) checkZeroInDegree(graph, 'GATv2Conv');
+    const { graph: g, edgeAttr } = attentionGraph(graph, context, this, 'GATv2Conv');
     const xl = yield op.linear(x, this.linL.value, { bias: this.linLBias?.value ?? null });
     const xr = this.linR === null ? xl : yield op.linear(x, this.linR.value, { bias: this.linRBias?.value ?? null });
-    const scores = yield op.gatv2Scores(g, xl, xr, this.att.value, { negativeSlope: this.negativeSlope, heads: this.heads });
+    let scores: Tensor<'float32'>;
+    if (this.linEdge !== null && edgeAttr !== undefined) {
+      const { edgeIndex } = g.toEdgeIndex();
+      const e = g.numEdges;
+      let z = yield op.indexSelect(xl, edgeIndex.subarray(0, e));
+      const zr = yield op.indexSelect(xr, edgeIndex.subarray(e));
+      z = yield op.add(z, zr, { out: z });
+      const ze = yield op.linear(edgeAttr, this.linEdge.value);
+      z = yield op.add(z, ze, { out: z });
+      z = yield op.activation(z, 'leaky_relu', { alpha: this.negativeSlope, out: z });
+      scores = yield op.linear(z, blockDiagonal(this.att.value, this.heads));
+    } else {
+      scores = yield op.gatv2Scores(g, xl, xr, this.att.value, { negativeSlope: this.negativeSlope, heads: this.heads });
+    }
     const alpha = yield op.edgeSoftmax(g, scores, { out: scores });
     const out = yield op.spmm(g, xl, { weights: alpha });
     const o = { heads: this.heads, channels: this.outChannels, concat: this.concat, res: this.res?.value ?? null, bias: this.bias?.value ?? null };

@@ -265,6 +265,8 @@ function inferArgs(type: string, args: Args, tensors: Record<string, Tensor> | u
       }
       const w = shape('lin.weight') ?? shape('lin_src.weight') ?? shape('lin_l.weight') ?? shape('fc.weight') ?? shape('fc_src.weight');
       if (w !== undefined && w.length === 2) set('inChannels', w[1]);
+      const edge = shape('lin_edge.weight');
+      if (edge !== undefined && edge.length === 2) set('edgeDim', edge[1]);
       break;
     }
     case 'BatchNorm':

@@ -80,6 +80,7 @@ export const op = {
   scale: pair(ops.scaleSync, ops.scale),
   activation: pair(ops.activationSync, ops.activation),
   concat: pair(ops.concatSync, ops.concat),
+  indexSelect: pair(ops.indexSelectSync, ops.indexSelect),
   sddmm: pair(ops.sddmmSync, ops.sddmm),
   edgeSoftmax: pair(ops.edgeSoftmaxSync, ops.edgeSoftmax),
   columnAffine: pair(ops.columnAffineSync, ops.columnAffine),
