@@ -13,7 +13,6 @@ import { Module } from './module';
 import type { ForwardContext } from './module';
 import { op } from './steps';
 import type { Steps } from './steps';
-import * as ops from '../ops/index';
 
 /** An elementwise activation; `activation` names the kernel, `alpha` its parameter. */
 export class Activation extends Module {
@@ -93,9 +92,7 @@ export class Softmax extends Module {
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;
-    return yield this.log
-      ? { sync: () => ops.logSoftmaxSync(denseFeatures(x)), async: () => ops.logSoftmax(denseFeatures(x)) }
-      : { sync: () => ops.softmaxSync(denseFeatures(x)), async: () => ops.softmax(denseFeatures(x)) };
+    return yield this.log ? op.logSoftmax(denseFeatures(x)) : op.softmax(denseFeatures(x));
   }
 }
 

@@ -25,5 +25,6 @@ export function l2NormalizeRows(x: Tensor<'float32'>): Pending {
   return {
     sync: () => ops.scaleSync(x, inverseNorms(x), { out: x }),
     async: () => ops.scale(x, inverseNorms(x), { out: x }),
+    work: x.numel,
   };
 }

@@ -6,6 +6,8 @@
  * @internal
  */
 import type { Features } from '../csr-matrix';
+import { CsrMatrix } from '../csr-matrix';
+import type { Graph } from '../graph';
 import { Tensor } from '../tensor';
 import { withWorkspace } from '../ops/workspace';
 import type { Workspace } from '../ops/workspace';
@@ -14,7 +16,16 @@ import * as ops from '../ops/index';
 export interface Pending {
   sync(): Tensor<'float32'>;
   async(): Promise<Tensor<'float32'>>;
+  /** Estimated work (gathered or streamed elements; GEMM multiply-adds / 16). */
+  work: number;
 }
+
+/**
+ * Ops with less work than this run inline in an async forward pass: a hop to a libuv thread and
+ * back costs 35–110 µs (BENCHMARKS.md, per-call overhead), more than such an op's own time
+ * (2^18 gathered elements is ~30 µs of spmm here). Larger ops run off the event loop.
+ */
+export const INLINE_WORK = 2 ** 18;
 
 /** A forward pass: yields ops, receives their outputs, returns the layer's output (a layer that
  * passes its input through, such as Dropout, may return sparse features unchanged). */
@@ -44,14 +55,14 @@ export function runSync(steps: Steps, ws: Workspace | null = null, input: Featur
   }
 }
 
-/** Runs every op off the event loop, one after another, op outputs from `ws`. */
+/** Runs the ops one after another, each off the event loop unless it is tiny (INLINE_WORK), op outputs from `ws`. */
 export async function runAsync(steps: Steps, ws: Workspace | null = null, input: Features | null = null): Promise<Features> {
   let result: Features | null = null;
   try {
     let r = steps.next();
     while (r.done !== true) {
       const pending = r.value;
-      r = steps.next(await withWorkspace(ws, () => pending.async()));
+      r = steps.next(pending.work < INLINE_WORK ? withWorkspace(ws, () => pending.sync()) : await withWorkspace(ws, () => pending.async()));
     }
     result = r.value;
     return result;
@@ -65,32 +76,52 @@ type Args<F> = F extends (...a: infer A) => unknown ? A : never;
 function pair<S extends (...a: never[]) => Tensor<'float32'>, A extends (...a: never[]) => Promise<Tensor<'float32'>>>(
   syncFn: S,
   asyncFn: A,
+  cost: (...args: Args<S>) => number,
 ): (...args: Args<S>) => Pending {
   return (...args) => ({
     sync: () => syncFn(...(args as never[])),
     async: () => asyncFn(...(args as never[])),
+    work: cost(...args),
   });
 }
 
+/** Elements of a tensor (or stored entries of sparse features). */
+function size(t: unknown): number {
+  if (t instanceof Tensor) return t.numel;
+  if (t instanceof CsrMatrix) return t.nnz;
+  return Infinity;
+}
+
+/** Columns of a 2-D tensor (1 for 1-D). */
+function width(t: unknown): number {
+  return t instanceof Tensor ? (t.shape.length > 1 ? t.numel / t.shape[0] : 1) : Infinity;
+}
+
+const streamed = (t: unknown): number => size(t);
+const overEdges = (g: Graph, t: unknown): number => g.numEdges * Math.max(width(t), 1);
+
 /** The ops a layer can yield. */
 export const op = {
-  linear: pair(ops.linearSync, ops.linear),
-  spmm: pair(ops.spmmSync, ops.spmm),
-  add: pair(ops.addSync, ops.add),
-  scale: pair(ops.scaleSync, ops.scale),
-  activation: pair(ops.activationSync, ops.activation),
-  concat: pair(ops.concatSync, ops.concat),
-  indexSelect: pair(ops.indexSelectSync, ops.indexSelect),
-  sddmm: pair(ops.sddmmSync, ops.sddmm),
-  edgeSoftmax: pair(ops.edgeSoftmaxSync, ops.edgeSoftmax),
-  columnAffine: pair(ops.columnAffineSync, ops.columnAffine),
-  layerNorm: pair(ops.layerNormSync, ops.layerNorm),
-  graphLayerNorm: pair(ops.graphLayerNormSync, ops.graphLayerNorm),
-  gatv2Scores: pair(ops.gatv2ScoresSync, ops.gatv2Scores),
+  // A sparse x costs one multiply-add per stored entry and output column; a dense GEMM runs ~16
+  // multiply-adds per element of work at the widest SIMD width.
+  linear: pair(ops.linearSync, ops.linear, (x, w) => (x instanceof CsrMatrix ? x.nnz * w.shape[0] : (size(x) * w.shape[0]) / 16)),
+  spmm: pair(ops.spmmSync, ops.spmm, (g, x) => overEdges(g, x)),
+  add: pair(ops.addSync, ops.add, streamed),
+  scale: pair(ops.scaleSync, ops.scale, streamed),
+  activation: pair(ops.activationSync, ops.activation, streamed),
+  concat: pair(ops.concatSync, ops.concat, (parts) => parts.reduce((n, t) => n + size(t), 0)),
+  indexSelect: pair(ops.indexSelectSync, ops.indexSelect, (x, index) => (index instanceof Tensor ? index.numel : index.length) * width(x)),
+  sddmm: pair(ops.sddmmSync, ops.sddmm, (g, u) => overEdges(g, u)),
+  edgeSoftmax: pair(ops.edgeSoftmaxSync, ops.edgeSoftmax, (g, s) => size(s) + g.numEdges),
+  columnAffine: pair(ops.columnAffineSync, ops.columnAffine, streamed),
+  layerNorm: pair(ops.layerNormSync, ops.layerNorm, streamed),
+  graphLayerNorm: pair(ops.graphLayerNormSync, ops.graphLayerNorm, streamed),
+  softmax: pair(ops.softmaxSync, ops.softmax, streamed),
+  logSoftmax: pair(ops.logSoftmaxSync, ops.logSoftmax, streamed),
+  gatv2Scores: pair(ops.gatv2ScoresSync, ops.gatv2Scores, (g, xl) => overEdges(g, xl)),
   gatAggregate: pair(
     (...a: Args<typeof ops.gatAggregateSync>) => ops.gatAggregateSync(...a) as Tensor<'float32'>,
     (...a: Args<typeof ops.gatAggregateSync>) => ops.gatAggregate(...a) as Promise<Tensor<'float32'>>,
+    (g, x) => overEdges(g, x),
   ),
-  /** A value already at hand (for uniform code paths). */
-  value: (t: Tensor<'float32'>): Pending => ({ sync: () => t, async: () => Promise.resolve(t) }),
 };
