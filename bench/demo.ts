@@ -95,7 +95,7 @@ async function latency(run: () => unknown, repeats: number): Promise<number> {
   return samples[samples.length >> 1];
 }
 
-/** The models trained in PyTorch Geometric 2.6.1 (../shared/models, copied to data/models). */
+/** The models trained in PyTorch Geometric 2.6.1 (the project's shared/models, copied to data/models). */
 async function servePygModels(cora: ReturnType<typeof loadPlanetoid>, data: string): Promise<void> {
   console.log('PyG-trained models on Cora (data/models: model.json + model.safetensors, trained with PyG 2.6.1):');
   const header = ['model', 'test acc', 'PyG acc', 'same argmax', 'max |logit - PyG|', 'sync ms', 'async ms', 'sync ms (CSR x)'];

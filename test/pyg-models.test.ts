@@ -1,5 +1,5 @@
 /**
- * The PyG-trained reference models (data/models, copied from ../shared/models by
+ * The PyG-trained reference models (data/models, copied from the project's shared/models by
  * tools/copy-shared-models.sh) loaded from their own model.json + model.safetensors and run on the
  * exact inputs PyG ran: logits against PyG's float32 output, argmax against PyG's, test accuracy.
  *

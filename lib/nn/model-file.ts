@@ -1,7 +1,7 @@
 /**
  * Model files: a directory holding `model.json` (the layer graph) and `model.safetensors` (the
  * parameters by their state-dict names). The JSON is the schema of the project's PyG reference
- * models (../shared/models), which our own `save` also writes:
+ * models (the project's shared/models folder), which our own `save` also writes:
  *
  *   { "format_version": 1, "producer": {...}, "framework": "pyg" | "dgl" | "gnn-kernels",
  *     "input": { "channels": 1433 }, "output": { "channels": 7 },

@@ -1,5 +1,5 @@
 /**
- * Float64 references for the layers, written from the formulas in ../shared/reference/semantics.md
+ * Float64 references for the layers, written from the formulas in the project's shared/reference/semantics.md
  * §2–3 (PyG and DGL), on edge lists in the caller's order. Straightforward loops, no shared code
  * with lib/nn: each layer is re-derived from its definition.
  */
