@@ -425,6 +425,23 @@ describe('workspace reuse between forward passes', () => {
     expect(Array.from(runs[3].data)).toEqual(Array.from(wantB.data));
   });
 
+  it("writes into the caller's out, reusing its own result buffer next pass", async () => {
+    const m = model();
+    const want = model().forwardSync(graph, x);
+    const out = Tensor.full([N, 3], Number.NaN);
+    expect(m.forwardSync(graph, x, { out })).toBe(out);
+    expect(Array.from(out.data)).toEqual(Array.from(want.data));
+    const held = m.workspaceBytes;
+    out.data.fill(Number.NaN);
+    expect(await m.forward(graph, x, { out })).toBe(out);
+    expect(Array.from(out.data)).toEqual(Array.from(want.data));
+    expect(m.workspaceBytes).toBe(held);
+    expect(() => m.forwardSync(graph, x, { out: Tensor.zeros([N, 4]) })).toThrow(expect.objectContaining({ code: 'ERR_GNN_SHAPE_MISMATCH' }));
+    await expect(m.forward(graph, x, { out: Tensor.zeros([N, 4]) })).rejects.toMatchObject({ code: 'ERR_GNN_SHAPE_MISMATCH' });
+    expect(() => m.forwardSync(graph, x, { out: new Float32Array(3) as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(Array.from(m.forwardSync(graph, x).data)).toEqual(Array.from(want.data));
+  });
+
   it('a failed pass returns its buffers and leaves the model usable', () => {
     const m = model();
     expect(() => m.forwardSync(graph, Tensor.zeros([N, FIN + 1]))).toThrow(expect.objectContaining({ code: 'ERR_GNN_SHAPE_MISMATCH' }));

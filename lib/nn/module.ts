@@ -8,7 +8,7 @@ import { GnnError, invalidArgType } from '../errors';
 import { denseFeatures } from '../csr-matrix';
 import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
-import { Tensor } from '../tensor';
+import { Tensor, checkTensor } from '../tensor';
 import { Random } from '../generators/random';
 import { checkOptions } from '../validate';
 import type { Param } from './params';
@@ -26,6 +26,12 @@ export interface ForwardContext {
   numGraphs?: number;
   /** Per-edge features [E, D] in the graph's input edge order (GATConv's edge_dim). */
   edgeAttr?: Tensor<'float32'>;
+  /**
+   * Where to write the output (float32, the output's shape). The result is copied in, and the
+   * buffer it was computed in stays with the module for the next pass, so a caller that reuses
+   * `out` makes a pass allocate nothing.
+   */
+  out?: Tensor<'float32'>;
 }
 
 export interface LoadStateDictOptions {
@@ -98,9 +104,11 @@ export abstract class Module {
 
   /** The forward pass on the calling thread (lowest overhead; the call for worker threads). */
   forwardSync(graph: Graph, x: Features, context?: ForwardContext): Tensor<'float32'> {
+    const out = context?.out;
+    if (out !== undefined) checkTensor('context.out', out, 'float32');
     const ws = this.#acquire();
     try {
-      return denseFeatures(runSync(this.steps(graph, x, context ?? {}), ws, x));
+      return deliver(runSync(this.steps(graph, x, context ?? {}), ws, x, out === undefined), out);
     } finally {
       this.#idle(ws);
     }
@@ -108,15 +116,20 @@ export abstract class Module {
 
   /** The forward pass with every op off the event loop. */
   forward(graph: Graph, x: Features, context?: ForwardContext): Promise<Tensor<'float32'>> {
-    const ws = this.#acquire();
+    const out = context?.out;
+    let ws: Workspace | null = null;
     let run: Promise<Features>;
     try {
-      run = runAsync(this.steps(graph, x, context ?? {}), ws, x);
+      if (out !== undefined) checkTensor('context.out', out, 'float32');
+      ws = this.#acquire();
+      run = runAsync(this.steps(graph, x, context ?? {}), ws, x, out === undefined);
     } catch (error) {
-      this.#idle(ws);
+      if (ws !== null) this.#idle(ws);
       return Promise.reject(error);
     }
-    return run.then(denseFeatures).finally(() => this.#idle(ws));
+    const held = ws;
+    // The copy into `out` happens before the workspace is handed to another pass.
+    return run.then((result) => deliver(result, out)).finally(() => this.#idle(held));
   }
 
   // Buffers of intermediate results kept between forward passes (ops/workspace.ts): one
@@ -252,6 +265,17 @@ export abstract class Module {
   toString(): string {
     return `${this.type}(${JSON.stringify(this.args())})`;
   }
+}
+
+/** The pass's output as the caller gets it: dense, and copied into `out` when one is given. */
+function deliver(result: Features, out: Tensor<'float32'> | undefined): Tensor<'float32'> {
+  const dense = denseFeatures(result);
+  if (out === undefined) return dense;
+  if (out.shape.length !== dense.shape.length || out.shape.some((d, i) => d !== dense.shape[i])) {
+    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `context.out: expected shape [${dense.shape.join(', ')}], got [${out.shape.join(', ')}]`);
+  }
+  if (out.data !== dense.data) out.data.set(dense.data);
+  return out;
 }
 
 /** Checks a loaded tensor: float32 (other dtypes are converted by the file reader) and shape. */

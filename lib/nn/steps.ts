@@ -32,15 +32,19 @@ export const INLINE_WORK = 2 ** 18;
 export type Steps = Generator<Pending, Features, Tensor<'float32'>>;
 
 /** Buffers that reach the caller: the result's (and the input's, which may pass through). */
-function kept(result: Features | null, input: Features | null): Set<ArrayBufferLike> {
+function kept(result: Features | null, input: Features | null, keepResult: boolean): Set<ArrayBufferLike> {
   const keep = new Set<ArrayBufferLike>();
-  if (result instanceof Tensor) keep.add(result.data.buffer);
+  if (keepResult && result instanceof Tensor) keep.add(result.data.buffer);
   if (input instanceof Tensor) keep.add(input.data.buffer);
   return keep;
 }
 
 /** Runs every op on the calling thread, op outputs from `ws` (see ops/workspace.ts). */
-export function runSync(steps: Steps, ws: Workspace | null = null, input: Features | null = null): Features {
+/**
+ * With `keepResult` false (the caller copies the result into its own `out` before the workspace
+ * is used again), the result's buffer returns to the workspace too.
+ */
+export function runSync(steps: Steps, ws: Workspace | null = null, input: Features | null = null, keepResult = true): Features {
   let result: Features | null = null;
   try {
     let r = steps.next();
@@ -51,12 +55,12 @@ export function runSync(steps: Steps, ws: Workspace | null = null, input: Featur
     result = r.value;
     return result;
   } finally {
-    ws?.release(kept(result, input));
+    ws?.release(kept(result, input, keepResult));
   }
 }
 
 /** Runs the ops one after another, each off the event loop unless it is tiny (INLINE_WORK), op outputs from `ws`. */
-export async function runAsync(steps: Steps, ws: Workspace | null = null, input: Features | null = null): Promise<Features> {
+export async function runAsync(steps: Steps, ws: Workspace | null = null, input: Features | null = null, keepResult = true): Promise<Features> {
   let result: Features | null = null;
   try {
     let r = steps.next();
@@ -67,7 +71,7 @@ export async function runAsync(steps: Steps, ws: Workspace | null = null, input:
     result = r.value;
     return result;
   } finally {
-    ws?.release(kept(result, input));
+    ws?.release(kept(result, input, keepResult));
   }
 }
 
