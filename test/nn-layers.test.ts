@@ -448,3 +448,34 @@ describe('workspace reuse between forward passes', () => {
     expect(Array.from(m.forwardSync(graph, x).data)).toEqual(Array.from(model().forwardSync(graph, x).data));
   });
 });
+
+describe('DGL semantics, more layers', () => {
+  it("SGConv and APPNP with edge weights use DGL's EdgeWeightNorm('both') (weighted degrees)", async () => {
+    const outW = new Float64Array(N);
+    const inW = new Float64Array(N);
+    for (let e = 0; e < E; e++) {
+      outW[base.src[e]] += edgeWeight[e];
+      inW[base.dst[e]] += edgeWeight[e];
+    }
+    const coef = Float64Array.from(base.src, (u, e) => edgeWeight[e] / Math.sqrt(outW[u] * inW[base.dst[e]]));
+    const sg = new nn.SGConv({ inChannels: FIN, outChannels: 5, K: 2, semantics: 'dgl', allowZeroInDegree: true }).resetParameters({ seed: 31 });
+    const p = params(sg);
+    close(await run(sg, weighted), R.lin(R.propagate(refW, xData, FIN, coef, 2), N, FIN, p['lin.weight'], 5, p['lin.bias']), 'SGConv dgl weighted');
+    const ap = new nn.APPNP({ K: 2, alpha: 0.3, semantics: 'dgl' });
+    close(await run(ap, weighted), R.appnp(refW, xData, FIN, coef, 2, 0.3), 'APPNP dgl weighted');
+    expect(() => new nn.SGConv({ inChannels: FIN, outChannels: 5, semantics: 'dgl', allowZeroInDegree: true }).forwardSync(Graph.fromEdgeIndex(edgeIndexOf(base), N, { edgeWeight: Float32Array.from(edgeWeight, (w, i) => (i === 7 ? -w : w)) }), x)).toThrow(
+      expect.objectContaining({ code: 'ERR_GNN_INVALID_GRAPH' }),
+    );
+  });
+
+  it("GATv2Conv 'dgl' (fc_src / fc_dst / attn, no loops, no output bias) equals 'pyg' without loops and with a zero bias", async () => {
+    const g = graph.addSelfLoops();
+    const pyg = new nn.GATv2Conv({ inChannels: FIN, outChannels: 4, heads: 2, addSelfLoops: false }).resetParameters({ seed: 32 });
+    const p = pyg.parameters();
+    p.bias.data.fill(0);
+    const dgl = new nn.GATv2Conv({ inChannels: FIN, outChannels: 4, heads: 2, semantics: 'dgl' });
+    dgl.loadStateDict({ 'fc_src.weight': p['lin_l.weight'], 'fc_src.bias': p['lin_l.bias'], 'fc_dst.weight': p['lin_r.weight'], 'fc_dst.bias': p['lin_r.bias'], attn: p.att });
+    expect(Array.from((await run(dgl, g)).data)).toEqual(Array.from(pyg.forwardSync(g, x).data));
+    expect(() => dgl.forwardSync(graph, x)).toThrow(expect.objectContaining({ code: 'ERR_GNN_INVALID_GRAPH' }));
+  });
+});
