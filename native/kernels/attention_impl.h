@@ -247,9 +247,11 @@ void GatTile(const GatArgs& a, const GatTask& t) {
     Reg sum = zero;
     for (int64_t j = b; j < e; ++j) {
       if (j + pf < g.nnz) {
-        const float* ahead = xt + static_cast<int64_t>(g.indices[j + pf]) * ldx;
+        const int64_t u = g.indices[j + pf];
+        const float* ahead = xt + u * ldx;
 #pragma GCC unroll 16
         for (int l = 0; l < kLinesPerRow; ++l) V::Prefetch(ahead + l * 16);
+        V::Prefetch(a.a_src + u * heads + h0);  // the score's gather: one more random line per edge
       }
       const Reg s = score(j, adst);
       const Reg mnew = V::MaxNan(mx, s);
