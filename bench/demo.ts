@@ -5,12 +5,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 
 import { CsrMatrix, Tensor, backendInfo, loadModelSync, loadPlanetoid, ops, randomValues, rmat } from '../lib/index';
 import type { Features, Graph } from '../lib/index';
 import { jsSpmm } from './baselines/js-spmm';
-import { fmt, time } from './harness';
+import { fmt, readF32Gz, time } from './harness';
 
 interface Case {
   name: string;
@@ -66,13 +65,6 @@ async function main(): Promise<void> {
   console.log('\nMedians after warm-up; outputs reused. Full tables: `npm run bench` (BENCHMARKS.md).');
 }
 
-function f32(file: string): Float32Array {
-  const raw = gunzipSync(fs.readFileSync(file));
-  const out = new Float32Array(raw.length / 4);
-  new Uint8Array(out.buffer).set(raw);
-  return out;
-}
-
 function argmax(v: Float32Array, width: number): Int32Array {
   const out = new Int32Array(v.length / width);
   for (let r = 0; r < out.length; r++) {
@@ -105,10 +97,10 @@ async function servePygModels(cora: ReturnType<typeof loadPlanetoid>, data: stri
     const dir = path.join(data, 'models', id);
     const model = loadModelSync(dir);
     const meta = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { metrics: { test_acc: number } };
-    const xs = f32(path.join(data, 'models', 'inputs', id === 'gin_cora' ? 'cora_raw.f32.gz' : 'cora_normalized.f32.gz'));
+    const xs = readF32Gz(path.join(data, 'models', 'inputs', id === 'gin_cora' ? 'cora_raw.f32.gz' : 'cora_normalized.f32.gz'));
     const x: Features = Tensor.from(xs, [n, xs.length / n]);
     const sparse = CsrMatrix.fromDense(x);
-    const ref = f32(path.join(dir, 'logits.f32.gz'));
+    const ref = readF32Gz(path.join(dir, 'logits.f32.gz'));
     const out = await model.forward(cora.graph, x);
     const classes = out.shape[1];
     const pred = argmax(out.data, classes);

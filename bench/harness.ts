@@ -1,6 +1,8 @@
 /** Timing and environment capture shared by the benchmarks. */
 import { execSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { gunzipSync } from 'node:zlib';
 
 import { backendInfo } from '../lib/index';
 
@@ -48,4 +50,12 @@ export function environment(): Record<string, unknown> {
 export function fmt(v: number, digits = 2): string {
   if (!Number.isFinite(v)) return '–';
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(digits);
+}
+
+/** A gzip-compressed raw little-endian float32 array (data/models' logits and inputs). */
+export function readF32Gz(file: string): Float32Array {
+  const raw = gunzipSync(fs.readFileSync(file));
+  const out = new Float32Array(raw.length / 4);
+  new Uint8Array(out.buffer).set(raw);
+  return out;
 }

@@ -10,12 +10,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 
 import { CsrMatrix, Tensor, getNumThreads, loadModelSync, loadPlanetoid, nn, randomValues, rmat, setNumThreads } from '../lib/index';
 import type { Features, Graph, nn as NN } from '../lib/index';
 type Module = NN.Module;
-import { environment, fmt } from './harness';
+import { environment, fmt, readF32Gz } from './harness';
 
 const list = (v: string | undefined, d: string): string[] => (v ?? d).split(',').filter((s) => s !== '');
 const THREADS = list(process.env.BENCH_THREADS, '1,2').map(Number);
@@ -24,13 +23,6 @@ const REPEATS_LARGE = Number(process.env.BENCH_REPEATS_LARGE ?? 15);
 const SCALE = Number(process.env.BENCH_SCALE ?? 18);
 const ONLY = new Set(list(process.env.BENCH_ONLY, 'cora,citeseer,rmat'));
 const DATA = path.resolve(__dirname, '..', '..', 'data');
-
-function f32(file: string): Float32Array {
-  const raw = gunzipSync(fs.readFileSync(file));
-  const out = new Float32Array(raw.length / 4);
-  new Uint8Array(out.buffer).set(raw);
-  return out;
-}
 
 interface Stats {
   median: number;
@@ -106,7 +98,7 @@ async function main(): Promise<void> {
     if (!ONLY.has(ds)) continue;
     const d = loadPlanetoid(path.join(DATA, ds));
     for (const id of models) {
-      const x = f32(path.join(DATA, 'models', 'inputs', `${id === 'gin_cora' ? 'cora_raw' : input}.f32.gz`));
+      const x = readF32Gz(path.join(DATA, 'models', 'inputs', `${id === 'gin_cora' ? 'cora_raw' : input}.f32.gz`));
       const dense = Tensor.from(x, [d.graph.numNodes, x.length / d.graph.numNodes]);
       const sparse = CsrMatrix.fromDense(dense);
       const inputs: Array<[string, Features]> = [['dense', dense], [`CSR (${fmt(100 * sparse.density, 1)}% nnz)`, sparse]];

@@ -10,18 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 import { GnnError, Graph, Tensor, ops, setNumThreads, setSimdLevel } from '../lib/index';
 import { native } from '../lib/native';
-
-function expectError(fn: () => unknown, code: string, cls: ErrorConstructor | typeof GnnError, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(cls);
-  expect((caught as { code?: string }).code).toBe(code);
-  if (message !== undefined) expect((caught as Error).message).toMatch(message);
-}
+import { expectError } from './helpers/errors';
 
 function detachedFloat32(n: number): Float32Array {
   const a = new Float32Array(n);

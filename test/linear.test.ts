@@ -17,6 +17,7 @@ import { randomArray } from './fixtures/graphs';
 import { expectBitwiseEqual, expectWithin, nanFilled } from './helpers/compare';
 import { availableSimdLevels, withSimd } from './helpers/simd';
 import { linearReference, pickRows } from './reference/linear';
+import { expectError } from './helpers/errors';
 
 const LEVELS = availableSimdLevels();
 const WIDTHS = [1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 127, 128, 129, 257];
@@ -278,18 +279,6 @@ describe('the packed-weight cache', () => {
     expectWithin(ops.linearSync(p.x, p.w, { out: poisonedOut(9, 40) }).data, fresh.out, fresh.bound, 'not re-cached');
   });
 });
-
-function expectError(fn: () => unknown, code: string, cls: ErrorConstructor | typeof GnnError, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(cls);
-  expect((caught as { code?: string }).code).toBe(code);
-  if (message !== undefined) expect((caught as Error).message).toMatch(message);
-}
 
 function detach(t: Tensor<'float32'>): void {
   const { port1, port2 } = new MessageChannel();

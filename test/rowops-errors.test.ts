@@ -11,20 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { GnnError, Tensor, ops } from '../lib/index';
 import { native } from '../lib/native';
 import { nanFilled } from './helpers/compare';
+import { expectError } from './helpers/errors';
+import type { ErrorClass } from './helpers/errors';
 
-type ErrorClass = typeof TypeError | typeof RangeError | typeof GnnError | typeof Error;
-
-function expectError(fn: () => unknown, code: string, cls: ErrorClass, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(cls);
-  expect((caught as { code?: string }).code).toBe(code);
-  if (message !== undefined) expect((caught as Error).message).toMatch(message);
-}
 
 async function expectRejection(fn: () => Promise<unknown>, code: string, cls: ErrorClass, message?: RegExp): Promise<Error> {
   let promise: Promise<unknown> | undefined;

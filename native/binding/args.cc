@@ -7,9 +7,9 @@
 
 namespace gnn {
 namespace binding {
-namespace {
-
 std::string Str(int64_t v) { return std::to_string(v); }
+
+namespace {
 
 std::string NumberText(double v) {
   if (std::isnan(v)) return "NaN";
@@ -156,6 +156,55 @@ CsrView ToCsrView(const CsrGraphView& g) {
   v.num_cols = g.num_cols;
   v.nnz = g.nnz;
   return v;
+}
+
+std::vector<Napi::Value> GraphRefs(const Napi::Value& graph) {
+  const Napi::Object g = graph.As<Napi::Object>();
+  return {g.Get("indptr"), g.Get("indices"), g.Get("edgeIds")};
+}
+
+void Mismatch(Napi::Env env, const std::string& message) {
+  Throw(env, Status(StatusCode::kShapeMismatch, message));
+}
+
+int64_t RowsOf(Napi::Env env, const char* name, int64_t length, int64_t width) {
+  if (width == 0) {
+    if (length != 0) Mismatch(env, std::string(name) + ": expected no elements for rows of width 0, got " + Str(length));
+    return 0;
+  }
+  if (length % width != 0) {
+    Mismatch(env, std::string(name) + ": expected whole rows of " + Str(width) + " elements, got " + Str(length));
+  }
+  return length / width;
+}
+
+int64_t WidthOf(Napi::Env env, const char* name, int64_t length, int64_t rows) {
+  if (rows == 0) {
+    if (length != 0) Mismatch(env, std::string(name) + ": expected no elements for 0 rows, got " + Str(length));
+    return 0;
+  }
+  if (length % rows != 0) {
+    Mismatch(env, std::string(name) + ": expected " + Str(rows) + " equal rows, got " + Str(length) + " elements");
+  }
+  return length / rows;
+}
+
+int64_t Elements(Napi::Env env, const char* name, int64_t rows, int64_t width) {
+  if (width != 0 && rows > kMaxElements / width) {
+    Mismatch(env, std::string(name) + ": " + Str(rows) + " rows of " + Str(width) + " elements are more than an array holds");
+  }
+  return rows * width;
+}
+
+void ExpectLength(Napi::Env env, const char* name, int64_t got, int64_t want) {
+  if (got != want) Mismatch(env, std::string(name) + ": expected " + Str(want) + " elements, got " + Str(got));
+}
+
+void ExpectLength(Napi::Env env, const char* name, int64_t got, int64_t rows, int64_t cols) {
+  const int64_t want = Elements(env, name, rows, cols);
+  if (got != want) {
+    Mismatch(env, std::string(name) + ": expected " + Str(rows) + " x " + Str(cols) + " = " + Str(want) + " elements, got " + Str(got));
+  }
 }
 
 }  // namespace binding

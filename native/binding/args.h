@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "../kernels/csr.h"
 #include "../kernels/spmm.h"
@@ -47,6 +48,23 @@ double GetNumber(const Napi::Value& value, const char* name);
 // the graph was built.
 CsrGraphView GetGraph(const Napi::Value& value, const char* name);
 CsrView ToCsrView(const CsrGraphView& g);
+// The graph handle's arrays, for an async job to hold until it settles.
+std::vector<Napi::Value> GraphRefs(const Napi::Value& graph);
+
+// Shape checks shared by the bindings; each failure is ERR_GNN_SHAPE_MISMATCH naming `name`.
+// Largest element count a typed array can have.
+constexpr int64_t kMaxElements = (int64_t{1} << 53) - 1;
+std::string Str(int64_t v);
+[[noreturn]] void Mismatch(Napi::Env env, const std::string& message);
+// Rows of `length` elements split into rows of `width` (width 0: length must be 0).
+int64_t RowsOf(Napi::Env env, const char* name, int64_t length, int64_t width);
+// Row width of `length` elements split into `rows` rows (rows 0: length must be 0).
+int64_t WidthOf(Napi::Env env, const char* name, int64_t length, int64_t rows);
+// rows · width, refusing products no array could hold.
+int64_t Elements(Napi::Env env, const char* name, int64_t rows, int64_t width);
+void ExpectLength(Napi::Env env, const char* name, int64_t got, int64_t want);
+// got == rows · cols (the product checked for overflow first).
+void ExpectLength(Napi::Env env, const char* name, int64_t got, int64_t rows, int64_t cols);
 
 }  // namespace binding
 }  // namespace gnn

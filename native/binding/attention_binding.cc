@@ -16,15 +16,6 @@ namespace gnn {
 namespace binding {
 namespace {
 
-std::string Str(int64_t v) { return std::to_string(v); }
-
-void ExpectLength(Napi::Env env, const char* name, int64_t got, int64_t rows, int64_t cols) {
-  if (got != rows * cols) {
-    Throw(env, Status(StatusCode::kShapeMismatch, std::string(name) + ": expected " + Str(rows) + " x " + Str(cols) +
-                                                      " = " + Str(rows * cols) + " elements, got " + Str(got)));
-  }
-}
-
 SddmmArgs UnpackSddmm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SddmmArgs a;
@@ -87,11 +78,6 @@ GatArgs UnpackGat(const Napi::CallbackInfo& info) {
   a.out = out.data;
   a.attention = attention.data;
   return a;
-}
-
-std::vector<Napi::Value> GraphRefs(const Napi::Value& graph) {
-  const Napi::Object g = graph.As<Napi::Object>();
-  return {g.Get("indptr"), g.Get("indices"), g.Get("edgeIds")};
 }
 
 }  // namespace

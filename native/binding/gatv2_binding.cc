@@ -15,15 +15,6 @@ namespace gnn {
 namespace binding {
 namespace {
 
-std::string Str(int64_t v) { return std::to_string(v); }
-
-void ExpectLength(Napi::Env env, const char* name, int64_t got, int64_t rows, int64_t cols) {
-  if (got != rows * cols) {
-    Throw(env, Status(StatusCode::kShapeMismatch, std::string(name) + ": expected " + Str(rows) + " x " + Str(cols) +
-                                                      " = " + Str(rows * cols) + " elements, got " + Str(got)));
-  }
-}
-
 Gatv2ScoresArgs UnpackGatv2Scores(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Gatv2ScoresArgs a;
@@ -45,11 +36,6 @@ Gatv2ScoresArgs UnpackGatv2Scores(const Napi::CallbackInfo& info) {
   a.att = att.data;
   a.out = out.data;
   return a;
-}
-
-std::vector<Napi::Value> GraphRefs(const Napi::Value& graph) {
-  const Napi::Object g = graph.As<Napi::Object>();
-  return {g.Get("indptr"), g.Get("indices"), g.Get("edgeIds")};
 }
 
 }  // namespace

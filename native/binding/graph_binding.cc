@@ -15,8 +15,6 @@ namespace gnn {
 namespace binding {
 namespace {
 
-std::string Str(int64_t v) { return std::to_string(v); }
-
 constexpr int64_t kMaxNodes = 2147483647;  // node ids are int32
 
 // JS-owned output arrays for a graph of `rows` rows and `nnz` edges.

@@ -19,8 +19,6 @@ namespace gnn {
 namespace binding {
 namespace {
 
-constexpr int64_t kMaxElements = (int64_t{1} << 53) - 1;
-
 LinearArgs UnpackLinear(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 11) ThrowType(env, "linear: expected 11 arguments, got " + std::to_string(info.Length()));

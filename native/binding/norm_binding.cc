@@ -18,31 +18,6 @@ namespace gnn {
 namespace binding {
 namespace {
 
-// Largest element count a typed array can have.
-constexpr int64_t kMaxElements = (int64_t{1} << 53) - 1;
-
-std::string Str(int64_t v) { return std::to_string(v); }
-
-[[noreturn]] void Mismatch(Napi::Env env, const std::string& message) {
-  Throw(env, Status(StatusCode::kShapeMismatch, message));
-}
-
-// Rows of an array of `length` elements split into rows of `width` (width 0: length must be 0).
-int64_t RowsOf(Napi::Env env, const char* name, int64_t length, int64_t width) {
-  if (width == 0) {
-    if (length != 0) Mismatch(env, std::string(name) + ": expected no elements for rows of width 0, got " + Str(length));
-    return 0;
-  }
-  if (length % width != 0) {
-    Mismatch(env, std::string(name) + ": expected whole rows of " + Str(width) + " elements, got " + Str(length));
-  }
-  return length / width;
-}
-
-void ExpectLength(Napi::Env env, const char* name, int64_t got, int64_t want) {
-  if (got != want) Mismatch(env, std::string(name) + ": expected " + Str(want) + " elements, got " + Str(got));
-}
-
 // An optional per-column vector of `width` elements (null stays null).
 const float* Column(Napi::Env env, const Napi::Value& value, const char* name, int64_t width) {
   ArrayView<float> v = GetOptionalArray<float>(value, name);

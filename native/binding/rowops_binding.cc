@@ -23,51 +23,6 @@ namespace gnn {
 namespace binding {
 namespace {
 
-// Largest element count a typed array can have.
-constexpr int64_t kMaxElements = (int64_t{1} << 53) - 1;
-
-std::string Str(int64_t v) { return std::to_string(v); }
-
-[[noreturn]] void Mismatch(Napi::Env env, const std::string& message) {
-  Throw(env, Status(StatusCode::kShapeMismatch, message));
-}
-
-// Rows of an array of `length` elements split into rows of `width` (width 0: length must be 0).
-int64_t RowsOf(Napi::Env env, const char* name, int64_t length, int64_t width) {
-  if (width == 0) {
-    if (length != 0) Mismatch(env, std::string(name) + ": expected no elements for rows of width 0, got " + Str(length));
-    return 0;
-  }
-  if (length % width != 0) {
-    Mismatch(env, std::string(name) + ": expected whole rows of " + Str(width) + " elements, got " + Str(length));
-  }
-  return length / width;
-}
-
-// Row width of an array of `length` elements split into `rows` rows (rows 0: length must be 0).
-int64_t WidthOf(Napi::Env env, const char* name, int64_t length, int64_t rows) {
-  if (rows == 0) {
-    if (length != 0) Mismatch(env, std::string(name) + ": expected no elements for 0 rows, got " + Str(length));
-    return 0;
-  }
-  if (length % rows != 0) {
-    Mismatch(env, std::string(name) + ": expected " + Str(rows) + " equal rows, got " + Str(length) + " elements");
-  }
-  return length / rows;
-}
-
-// rows · width for an output of `rows` rows, refusing products no array could hold.
-int64_t Elements(Napi::Env env, const char* name, int64_t rows, int64_t width) {
-  if (width != 0 && rows > kMaxElements / width) {
-    Mismatch(env, std::string(name) + ": " + Str(rows) + " rows of " + Str(width) + " elements are more than an array holds");
-  }
-  return rows * width;
-}
-
-void ExpectLength(Napi::Env env, const char* name, int64_t got, int64_t want) {
-  if (got != want) Mismatch(env, std::string(name) + ": expected " + Str(want) + " elements, got " + Str(got));
-}
-
 // ---- add ----
 
 AddArgs UnpackAdd(const Napi::CallbackInfo& info) {

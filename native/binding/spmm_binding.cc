@@ -15,8 +15,6 @@ namespace gnn {
 namespace binding {
 namespace {
 
-std::string Str(int64_t v) { return std::to_string(v); }
-
 SpmmArgs UnpackSpmm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 8) ThrowType(env, "spmm: expected 8 arguments, got " + Str(info.Length()));
