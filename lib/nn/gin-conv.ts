@@ -26,6 +26,7 @@ import { Param } from './params';
 import { Sequential, runChain } from './sequential';
 import { op } from './steps';
 import type { Steps } from './steps';
+import { scoped } from './scope';
 
 export interface GINConvOptions {
   /** The MLP applied after aggregation. */
@@ -111,6 +112,6 @@ export class GINConv extends Module {
     const xd = denseFeatures(x);
     let h = yield op.spmm(graph, xd, { reduce: this.aggr, weights });
     h = yield op.add(h, xd, { alpha: 1 + eps, out: h });
-    return yield* this.nn.steps(graph, h, context);
+    return yield* scoped(this.nn, graph, h, context);
   }
 }

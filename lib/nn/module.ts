@@ -15,6 +15,8 @@ import type { Param } from './params';
 import { Workspace } from '../ops/workspace';
 import { runAsync, runSync } from './steps';
 import type { Steps } from './steps';
+import { scoped } from './scope';
+import type { ForwardPlan } from './scope';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -102,13 +104,25 @@ export abstract class Module {
    */
   abstract steps(graph: Graph, x: Features, context: ForwardContext): Steps;
 
+  /**
+   * The plan that substitutes ops in this module's forward passes: a quantized model's int8 GEMMs
+   * and aggregations (quant/plan.ts). Set by quantize() and loadModel; null for fp32.
+   * @internal
+   */
+  plan: ForwardPlan | null = null;
+
   /** The forward pass on the calling thread (lowest overhead; the call for worker threads). */
   forwardSync(graph: Graph, x: Features, context?: ForwardContext): Tensor<'float32'> {
+    return this.forwardSyncWith(this.plan, graph, x, context);
+  }
+
+  /** forwardSync under another plan (calibration, layer-output capture). @internal */
+  forwardSyncWith(plan: ForwardPlan | null, graph: Graph, x: Features, context?: ForwardContext): Tensor<'float32'> {
     const out = context?.out;
     if (out !== undefined) checkTensor('context.out', out, 'float32');
     const ws = this.#acquire();
     try {
-      return deliver(runSync(this.steps(graph, x, context ?? {}), ws, x, out === undefined), out);
+      return deliver(runSync(scoped(this, graph, x, context ?? {}, plan), ws, x, out === undefined), out);
     } finally {
       this.#idle(ws);
     }
@@ -122,7 +136,7 @@ export abstract class Module {
     try {
       if (out !== undefined) checkTensor('context.out', out, 'float32');
       ws = this.#acquire();
-      run = runAsync(this.steps(graph, x, context ?? {}), ws, x, out === undefined);
+      run = runAsync(scoped(this, graph, x, context ?? {}, this.plan), ws, x, out === undefined);
     } catch (error) {
       if (ws !== null) this.#idle(ws);
       return Promise.reject(error);

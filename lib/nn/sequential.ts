@@ -12,6 +12,7 @@ import { Linear } from './linear';
 import { Module } from './module';
 import type { ForwardContext, ModuleJSON } from './module';
 import type { Steps } from './steps';
+import { scoped } from './scope';
 
 export class Sequential extends Module {
   readonly type = 'Sequential';
@@ -56,7 +57,7 @@ export function* runChain(modules: readonly Module[], graph: Graph, x: Features,
       i++;
       continue;
     }
-    h = yield* m.steps(graph, h, context);
+    h = yield* scoped(m, graph, h, context);
   }
   return h;
 }

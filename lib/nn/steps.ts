@@ -12,6 +12,7 @@ import { Tensor } from '../tensor';
 import { withWorkspace } from '../ops/workspace';
 import type { Workspace } from '../ops/workspace';
 import * as ops from '../ops/index';
+import { activeScope } from './scope';
 
 export interface Pending {
   sync(): Tensor<'float32'>;
@@ -104,12 +105,26 @@ function width(t: unknown): number {
 const streamed = (t: unknown): number => size(t);
 const overEdges = (g: Graph, t: unknown): number => g.numEdges * Math.max(width(t), 1);
 
-/** The ops a layer can yield. */
+// A sparse x costs one multiply-add per stored entry and output column; a dense GEMM runs ~16
+// multiply-adds per element of work at the widest SIMD width.
+const linearWork = (x: unknown, w: Tensor): number => (x instanceof CsrMatrix ? x.nnz * w.shape[0] : (size(x) * w.shape[0]) / 16);
+const spmmWork = (g: Graph, x: unknown): number => overEdges(g, x);
+const linear = pair(ops.linearSync, ops.linear, linearWork);
+const spmm = pair(ops.spmmSync, ops.spmm, spmmWork);
+
+/** Work estimates for the ops a plan (quant/plan.ts) substitutes. @internal */
+export const workOf = { linear: linearWork, spmm: spmmWork };
+
+/** The ops a layer can yield. linear and spmm go through the plan of the forward pass, if any. */
 export const op = {
-  // A sparse x costs one multiply-add per stored entry and output column; a dense GEMM runs ~16
-  // multiply-adds per element of work at the widest SIMD width.
-  linear: pair(ops.linearSync, ops.linear, (x, w) => (x instanceof CsrMatrix ? x.nnz * w.shape[0] : (size(x) * w.shape[0]) / 16)),
-  spmm: pair(ops.spmmSync, ops.spmm, (g, x) => overEdges(g, x)),
+  linear(...args: Args<typeof ops.linearSync>): Pending {
+    const scope = activeScope();
+    return (scope === null ? null : scope.plan.linear(args[0], args[1], args[2] as Record<string, unknown> | undefined, scope.modules)) ?? linear(...args);
+  },
+  spmm(...args: Args<typeof ops.spmmSync>): Pending {
+    const scope = activeScope();
+    return (scope === null ? null : scope.plan.spmm(args[0], args[1], args[2] as Record<string, unknown> | undefined, scope.modules)) ?? spmm(...args);
+  },
   add: pair(ops.addSync, ops.add, streamed),
   scale: pair(ops.scaleSync, ops.scale, streamed),
   activation: pair(ops.activationSync, ops.activation, streamed),
