@@ -15,26 +15,31 @@
  * @internal
  */
 import { Tensor } from '../tensor';
+import type { DType, SupportedTypedArray, TypedArrayFor } from '../tensor';
+
+/** Free lists are keyed by dtype and length. */
+const keyOf = (dtype: DType, numel: number): string => `${dtype}:${numel}`;
 
 export class Workspace {
-  readonly #free = new Map<number, Float32Array[]>();
-  #taken: Float32Array[] = [];
+  readonly #free = new Map<string, SupportedTypedArray[]>();
+  #taken: Array<{ key: string; data: SupportedTypedArray }> = [];
 
-  /** A float32 tensor of `shape` over a free buffer of its length, or new memory. */
-  take(shape: readonly number[]): Tensor<'float32'> {
+  /** A tensor of `shape` over a free buffer of its dtype and length, or new memory. */
+  take<D extends DType = 'float32'>(shape: readonly number[], dtype: D = 'float32' as D): Tensor<D> {
     const numel = shape.reduce((a, b) => a * b, 1);
-    const data = this.#free.get(numel)?.pop();
-    const t = data === undefined ? Tensor.zeros(shape, 'float32') : Tensor.from(data, shape);
-    this.#taken.push(t.data);
+    const key = keyOf(dtype, numel);
+    const data = this.#free.get(key)?.pop() as TypedArrayFor<D> | undefined;
+    const t = data === undefined ? Tensor.zeros(shape, dtype) : (Tensor.from(data, shape) as unknown as Tensor<D>);
+    this.#taken.push({ key, data: t.data });
     return t;
   }
 
   /** Returns every buffer taken since the last release, except those in `keep`, to the free lists. */
   release(keep: ReadonlySet<ArrayBufferLike>): void {
-    for (const data of this.#taken) {
+    for (const { key, data } of this.#taken) {
       if (keep.has(data.buffer)) continue;
-      const list = this.#free.get(data.length);
-      if (list === undefined) this.#free.set(data.length, [data]);
+      const list = this.#free.get(key);
+      if (list === undefined) this.#free.set(key, [data]);
       else list.push(data);
     }
     this.#taken = [];
@@ -61,7 +66,7 @@ export function withWorkspace<T>(ws: Workspace | null, fn: () => T): T {
   }
 }
 
-/** An op's output of `shape`: from the active workspace, else new zeroed memory. */
-export function allocateOutput(shape: readonly number[]): Tensor<'float32'> {
-  return active !== null ? active.take(shape) : Tensor.zeros(shape, 'float32');
+/** An op's output of `shape` (float32 unless `dtype` says otherwise): from the active workspace, else new zeroed memory. */
+export function allocateOutput<D extends DType = 'float32'>(shape: readonly number[], dtype: D = 'float32' as D): Tensor<D> {
+  return active !== null ? active.take(shape, dtype) : Tensor.zeros(shape, dtype);
 }
