@@ -49,6 +49,10 @@ export { Random, randomValues, rmat, rmatEdgeIndex, stochasticBlockModel, unifor
 export type { RmatOptions, SbmOptions, SbmResult, UniformGraphOptions } from './generators/index';
 export * as io from './io/index';
 export * as nn from './nn/index';
+export * as quant from './quant/index';
+export { quantize, quantizationReport } from './quant/index';
+export type { CalibrationInput, LayerError, QuantizationReport, QuantizationReportOptions, QuantizationScheme, QuantizeModelOptions } from './quant/index';
+export { QuantizedTensor, QuantizedWeight } from './quantized';
 export { Model, loadModel, loadModelSync } from './nn/index';
 export type { LoadModelOptions, ModelInfo, SaveModelOptions } from './nn/index';
 export { readSafetensors, readSafetensorsContents, writeSafetensors } from './io/index';

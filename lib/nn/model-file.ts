@@ -26,6 +26,7 @@ import { writeSafetensors } from '../io/safetensors-write';
 import type { SafetensorsWriteDType } from '../io/safetensors-write';
 import type { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
+import { quantizedParts, restoreQuantization } from '../quant/file';
 import { Activation, Dropout, Identity, Softmax, activationModule } from './activations';
 import { APPNP } from './appnp';
 import { ChebConv } from './cheb-conv';
@@ -225,6 +226,19 @@ function nestedJSON(m: Module): Args {
 }
 
 /**
+ * A deep copy of a module: the same architecture (through its JSON form, so every layer type the
+ * model files know) and copies of its parameters. A Model keeps its file's info.
+ */
+export function cloneModule<M extends Module>(module: M): M {
+  const copy = module instanceof Model
+    ? new Model(module.layers.map(([name, m]) => [name, cloneModule(m)] as const), module.info)
+    : moduleFromJSON(entryJSON('module', module), 'gnn-kernels', 'cloneModule');
+  const params = Object.fromEntries(Object.entries(module.parameters()).map(([k, t]) => [k, t.clone()]));
+  if (!(module instanceof Model)) copy.loadStateDict(params);
+  return copy as M;
+}
+
+/**
  * Fills constructor arguments a model.json leaves out from the shapes of the layer's tensors
  * (a state_dict carries no hyper-parameters, but channels, heads, concat and K show in shapes).
  * Only arguments that are absent are filled; what the file states is never overridden.
@@ -353,9 +367,14 @@ export function loadModelSync(modelPath: string, options?: LoadModelOptions): Mo
   } catch (error) {
     throw fail(`${files.json}: ${(error as Error).message}`, error);
   }
-  const tensors = readSafetensors(files.tensors(json));
-  const model = modelFromJSON(json, tensors as Record<string, Tensor>);
-  model.loadStateDict(tensors as Record<string, Tensor>, { strict: opts.strict ?? true });
+  let tensors = readSafetensors(files.tensors(json)) as Record<string, Tensor>;
+  // A quantized model: int8 weights become their dequantized values for loading, and the plan
+  // (the int8 codes and scales themselves) is attached afterwards.
+  const quant = json.quantization === undefined ? null : restoreQuantization(json.quantization, tensors);
+  if (quant !== null) tensors = quant.tensors;
+  const model = modelFromJSON(json, tensors);
+  model.loadStateDict(tensors, { strict: opts.strict ?? true });
+  quant?.attach(model);
   return model;
 }
 
@@ -389,7 +408,19 @@ export function saveModel(module: Module, dir: string, options?: SaveModelOption
     ...(opts.extra ?? {}),
   };
   const dtype: SafetensorsWriteDType = opts.dtype ?? 'F32';
-  writeSafetensors(path.join(dir, 'model.safetensors'), module.parameters(), { dtype: dtype as 'F32' | 'F16' | 'BF16', metadata: { format: 'pt' } });
+  const params = module.parameters();
+  const quant = quantizedParts(module, params);
+  if (quant !== null) {
+    json.quantization = quant.json;
+    // Scales stay F32 whatever the storage of the other float tensors; codes are I8.
+    const dtypes: Record<string, SafetensorsWriteDType> = {};
+    for (const [name, t] of Object.entries(quant.tensors)) {
+      dtypes[name] = t.dtype === 'int8' ? 'I8' : t.dtype === 'int32' ? 'I32' : name in params ? dtype : 'F32';
+    }
+    writeSafetensors(path.join(dir, 'model.safetensors'), quant.tensors, { dtype: dtypes, metadata: { format: 'pt' } });
+  } else {
+    writeSafetensors(path.join(dir, 'model.safetensors'), params, { dtype: dtype as 'F32' | 'F16' | 'BF16', metadata: { format: 'pt' } });
+  }
   const tmp = path.join(dir, `.model.json.${process.pid}.tmp`);
   fs.writeFileSync(tmp, `${JSON.stringify(json, null, 2)}\n`);
   fs.renameSync(tmp, path.join(dir, 'model.json'));

@@ -17,6 +17,7 @@ import { runAsync, runSync } from './steps';
 import type { Steps } from './steps';
 import { scoped } from './scope';
 import type { ForwardPlan } from './scope';
+import type { QuantizationScheme } from '../quant/plan';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -110,6 +111,12 @@ export abstract class Module {
    * @internal
    */
   plan: ForwardPlan | null = null;
+
+  /** How this model was quantized (quantize() or a quantized model file); null for fp32. */
+  get quantization(): QuantizationScheme | null {
+    const scheme = (this.plan as { scheme?: QuantizationScheme } | null)?.scheme;
+    return scheme === undefined ? null : { ...scheme, skip: [...scheme.skip] };
+  }
 
   /** The forward pass on the calling thread (lowest overhead; the call for worker threads). */
   forwardSync(graph: Graph, x: Features, context?: ForwardContext): Tensor<'float32'> {

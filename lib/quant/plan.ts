@@ -1,0 +1,100 @@
+/**
+ * The forward plan of a quantized model: which linears run as int8 GEMMs (by weight tensor), with
+ * dynamic per-row or calibrated per-tensor activation parameters, and whether layer aggregations
+ * gather int8 features. Everything else — attention logits, softmax, norms, pooling, the
+ * sparse-input first layer — runs the fp32 ops unchanged.
+ * @internal
+ */
+import { CsrMatrix } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
+import type { Graph } from '../graph';
+import * as ops from '../ops/index';
+import { allocateOutput } from '../ops/workspace';
+import { QuantizedTensor } from '../quantized';
+import type { QuantizedWeight } from '../quantized';
+import { Tensor } from '../tensor';
+import type { Module } from '../nn/module';
+import { GlobalPool } from '../nn/pool';
+import type { ForwardPlan } from '../nn/scope';
+import { workOf } from '../nn/steps';
+import type { Pending } from '../nn/steps';
+
+/** Per-tensor uint8 parameters of a linear's input (static activations). */
+export interface InputParams {
+  scale: number;
+  zeroPoint: number;
+}
+
+/** One quantized linear: the int8 weight and, with static activations, its input's parameters. */
+export interface LinearSite {
+  /** The weight's parameter name in the model (e.g. 'conv1.lin.weight'). */
+  name: string;
+  weight: QuantizedWeight;
+  input: InputParams | null;
+}
+
+/** How a model was quantized (recorded in model.json). */
+export interface QuantizationScheme {
+  weights: 'int8';
+  activations: 'dynamic' | 'static';
+  aggregation: 'int8' | 'fp32';
+  skip: string[];
+  /** Static activations: how the input ranges were observed. */
+  observer?: 'minmax' | 'percentile';
+  percentile?: number;
+}
+
+// An int8 GEMM does about a quarter of the fp32 instruction work per multiply-add.
+const INT8_GEMM_WORK = 0.25;
+
+export class QuantPlan implements ForwardPlan {
+  constructor(
+    readonly scheme: QuantizationScheme,
+    /** Quantized linears by the fp32 weight tensor of the model's module (its dequantized copy). */
+    readonly sites: ReadonlyMap<Tensor, LinearSite>,
+    /** Modules that keep fp32 aggregation (the skip list). */
+    readonly skipped: ReadonlySet<Module>,
+  ) {}
+
+  linear(x: Features, weight: Tensor<'float32'>, options: Record<string, unknown> | undefined): Pending | null {
+    const site = this.sites.get(weight);
+    // Sparse (bag-of-words) or 1-D inputs run the fp32 kernel on the module's weight, which holds
+    // the dequantized int8 values: the same weights, activations left exact.
+    if (site === undefined || x instanceof CsrMatrix || x.rank !== 2) return null;
+    const opts: ops.QuantizedLinearOptions = {
+      bias: (options?.bias as Tensor<'float32'> | null | undefined) ?? null,
+      activation: options?.activation as ops.ActivationName | undefined,
+      alpha: options?.alpha as number | undefined,
+      out: options?.out as Tensor<'float32'> | undefined,
+    };
+    if (site.input !== null) opts.input = site.input;
+    return {
+      sync: () => ops.quantizedLinearSync(x, site.weight, opts) as Tensor<'float32'>,
+      async: () => ops.quantizedLinear(x, site.weight, opts) as Promise<Tensor<'float32'>>,
+      work: workOf.linear(x, weight) * INT8_GEMM_WORK,
+    };
+  }
+
+  spmm(graph: Graph, x: Tensor<'float32'>, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null {
+    if (this.scheme.aggregation !== 'int8' || !(x instanceof Tensor) || x.rank !== 2) return null;
+    // Pooling is a readout, not a neighbourhood aggregation: it stays fp32.
+    if (modules.some((m) => this.skipped.has(m) || m instanceof GlobalPool)) return null;
+    // The int8 copy of x and the output come from the pass's workspace, taken while the op is
+    // prepared (synchronously, before the async form's first hop).
+    const prepare = (): { q: QuantizedTensor; opts: ops.SpmmInt8Options } => ({
+      q: new QuantizedTensor(allocateOutput(x.shape, 'int8'), allocateOutput([x.shape[0]]).data),
+      opts: { ...(options as ops.SpmmInt8Options | undefined), out: (options?.out as Tensor<'float32'> | undefined) ?? allocateOutput([graph.numNodes, x.shape[1]]) },
+    });
+    return {
+      sync: () => {
+        const { q, opts } = prepare();
+        return ops.spmmInt8Sync(graph, ops.quantizeSync(x, { out: q }), opts);
+      },
+      async: () => {
+        const { q, opts } = prepare();
+        return ops.quantize(x, { out: q }).then((qx) => ops.spmmInt8(graph, qx, opts));
+      },
+      work: workOf.spmm(graph, x) / 4 + x.numel,
+    };
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * quantizationReport: what quantizing cost, layer by layer. Both models run on the same input; the
+ * output of each top-level layer (each named layer of a Sequential / loaded Model, or the whole
+ * module) is captured and compared: relative L2 error ‖q − f‖ / ‖f‖ and the largest absolute
+ * difference. Over the final outputs: argmax agreement and, with labels, both accuracies.
+ */
+import { GnnError, described, invalidArgType, invalidArgValue } from '../errors';
+import { denseFeatures } from '../csr-matrix';
+import type { Features } from '../csr-matrix';
+import type { Graph } from '../graph';
+import { Tensor } from '../tensor';
+import { checkOptions } from '../validate';
+import { Module } from '../nn/module';
+import type { ForwardContext } from '../nn/module';
+import { Sequential } from '../nn/sequential';
+import type { ForwardPlan } from '../nn/scope';
+import type { Pending } from '../nn/steps';
+
+export interface LayerError {
+  /** The layer's name in the model. */
+  name: string;
+  /** ‖q − f‖₂ / ‖f‖₂ over the layer's output (0 when both are zero). */
+  relativeL2: number;
+  /** max |q − f|. */
+  maxAbs: number;
+}
+
+export interface QuantizationReport {
+  layers: LayerError[];
+  output: { relativeL2: number; maxAbs: number };
+  /** Fraction of (masked) rows whose argmax is the same in both models. */
+  agreement: number;
+  /** With labels: accuracy over the (masked) labelled rows. */
+  accuracy?: { fp32: number; quantized: number };
+  /** Parameter storage in bytes: fp32 model vs int8 codes + scales + remaining fp32 tensors. */
+  bytes: { fp32: number; quantized: number };
+  /** Rows compared (the mask's true entries, else all). */
+  rows: number;
+}
+
+export interface QuantizationReportOptions {
+  /** Rows to score (e.g. a test mask), as a boolean array or Uint8Array over nodes. */
+  mask?: ArrayLike<boolean | number>;
+  context?: Omit<ForwardContext, 'out'>;
+}
+
+/** Delegates to a model's plan and records copies of the named layers' outputs. */
+class CapturePlan implements ForwardPlan {
+  readonly outputs = new Map<Module, Float32Array>();
+
+  constructor(
+    readonly inner: ForwardPlan | null,
+    readonly watched: ReadonlySet<Module>,
+  ) {}
+
+  linear(x: Features, weight: Tensor<'float32'>, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null {
+    return this.inner?.linear(x, weight, options, modules) ?? null;
+  }
+
+  spmm(graph: Graph, x: Tensor<'float32'>, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null {
+    return this.inner?.spmm(graph, x, options, modules) ?? null;
+  }
+
+  output(module: Module, out: Features): void {
+    if (this.watched.has(module)) this.outputs.set(module, denseFeatures(out).data.slice());
+  }
+}
+
+function layersOf(m: Module): Array<[string, Module]> {
+  return m instanceof Sequential ? m.layers.map(([n, c]) => [n, c]) : [['output', m]];
+}
+
+function compare(f: Float32Array, q: Float32Array): { relativeL2: number; maxAbs: number } {
+  let num = 0;
+  let den = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < f.length; i++) {
+    const d = q[i] - f[i];
+    num += d * d;
+    den += f[i] * f[i];
+    const a = Math.abs(d);
+    if (a > maxAbs || Number.isNaN(a)) maxAbs = a;
+  }
+  return { relativeL2: den === 0 ? (num === 0 ? 0 : Infinity) : Math.sqrt(num / den), maxAbs };
+}
+
+function argmaxRows(t: Tensor<'float32'>): Int32Array {
+  const rows = t.shape[0];
+  const cols = t.rank > 1 ? t.numel / rows : 1;
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (t.data[r * cols + c] > t.data[r * cols + best]) best = c;
+    out[r] = best;
+  }
+  return out;
+}
+
+function parameterBytes(m: Module): number {
+  const sites = (m.plan as { sites?: ReadonlyMap<Tensor, { weight: { byteLength: number } }> } | null)?.sites;
+  let bytes = 0;
+  for (const t of Object.values(m.parameters())) {
+    const site = sites?.get(t);
+    bytes += site !== undefined ? site.weight.byteLength : t.data.byteLength;
+  }
+  return bytes;
+}
+
+/** Compares an fp32 model and its quantized copy on one input (both run synchronously). */
+export function quantizationReport(
+  fpModel: Module,
+  qModel: Module,
+  graph: Graph,
+  x: Features,
+  labels?: Int32Array | ArrayLike<number> | null,
+  options?: QuantizationReportOptions,
+): QuantizationReport {
+  if (!(fpModel instanceof Module)) throw invalidArgType('fpModel', 'a Module', fpModel);
+  if (!(qModel instanceof Module)) throw invalidArgType('qModel', 'a Module', qModel);
+  const opts = checkOptions(options, 'quantizationReport', ['mask', 'context']);
+  const fl = layersOf(fpModel);
+  const ql = layersOf(qModel);
+  if (fl.length !== ql.length || fl.some(([n], i) => ql[i][0] !== n)) {
+    throw invalidArgValue('qModel', `the layers of fpModel (${fl.map(([n]) => n).join(', ')})`, described(`layers ${ql.map(([n]) => n).join(', ')}`));
+  }
+  const fCap = new CapturePlan(fpModel.plan, new Set(fl.map(([, m]) => m)));
+  const qCap = new CapturePlan(qModel.plan, new Set(ql.map(([, m]) => m)));
+  const f = fpModel.forwardSyncWith(fCap, graph, x, opts.context).clone();
+  const q = qModel.forwardSyncWith(qCap, graph, x, opts.context).clone();
+  const rows = f.shape[0];
+  const mask = opts.mask;
+  if (mask !== undefined && (mask === null || typeof mask !== 'object' || mask.length !== rows)) {
+    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `mask: expected ${rows} entries (one per output row), got ${mask === null || typeof mask !== 'object' ? String(mask) : mask.length}`);
+  }
+  if (labels !== undefined && labels !== null && labels.length !== rows) {
+    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `labels: expected ${rows} entries (one per output row), got ${labels.length}`);
+  }
+  const layers: LayerError[] = [];
+  for (let i = 0; i < fl.length; i++) {
+    const a = fCap.outputs.get(fl[i][1]);
+    const b = qCap.outputs.get(ql[i][1]);
+    if (a === undefined || b === undefined || a.length !== b.length) continue; // fused into a neighbour (Linear + activation)
+    layers.push({ name: fl[i][0], ...compare(a, b) });
+  }
+  const fa = argmaxRows(f);
+  const qa = argmaxRows(q);
+  let n = 0;
+  let same = 0;
+  let fRight = 0;
+  let qRight = 0;
+  for (let r = 0; r < rows; r++) {
+    if (mask !== undefined && !mask[r]) continue;
+    n++;
+    if (fa[r] === qa[r]) same++;
+    if (labels !== undefined && labels !== null) {
+      if (fa[r] === labels[r]) fRight++;
+      if (qa[r] === labels[r]) qRight++;
+    }
+  }
+  const report: QuantizationReport = {
+    layers,
+    output: compare(f.data, q.data),
+    agreement: n === 0 ? 1 : same / n,
+    bytes: { fp32: parameterBytes(fpModel), quantized: parameterBytes(qModel) },
+    rows: n,
+  };
+  if (labels !== undefined && labels !== null) report.accuracy = { fp32: n === 0 ? 0 : fRight / n, quantized: n === 0 ? 0 : qRight / n };
+  return report;
+}
