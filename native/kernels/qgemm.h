@@ -21,7 +21,8 @@
 // Exactness: accumulation is int32 over the whole K in registers. |qa - za| <= 255 and |qw| <= 127,
 // so |sum| <= 255 * 127 * K < 2^31 for K <= kMaxQGemmK = 65536; larger K is refused with
 // ERR_OUT_OF_RANGE. The paths without VNNI emulate u8 x s8 dot products exactly (see the
-// per-ISA files). The epilogue is float32: y = float(acc) * (sa * sw[m]) (+ bias[m]), then act.
+// per-ISA files). The epilogue is float32: y = float(acc) * (sa * sw[m]) (+ bias[m]), then act (the
+// compiler may fuse that multiply and add on the FMA paths: results agree to an ulp across paths).
 //
 // Results are bitwise independent of the thread count: each row is quantized and each output
 // element computed the same way whatever task holds it.

@@ -243,7 +243,7 @@ int ComputeRows(const QLinearArgs& a, const QGemmPlan& p, const uint8_t* act, in
       const int64_t vectors = (cols + L - 1) / L;
       table[mr - 1][vectors - 1](act + i * lda, lda, a.packed + (j0 / 16) * p.panel_stride, p.panel_stride, groups, za + i,
                                  sa + i, p.colsum + j0, a.w_scale + j0, a.bias != nullptr ? a.bias + j0 : nullptr,
-                                 a.alpha, tile, p.mp, cols);
+                                 a.alpha, tile + j0, p.mp, cols);
     }
     for (int64_t r = 0; r < mr; ++r) {
       const float* y = tile + r * p.mp;
