@@ -27,7 +27,15 @@ struct Q {
     return _mm256_set1_epi32(v);
   }
   static W LoadW(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static I Dot(I acc, A a, W w) { return _mm256_dpbusd_avx_epi32(acc, a, w); }
+  // Inline asm for the reason given in qgemm_avx512vnni.cc ({vex}: the AVX-VNNI encoding).
+  static I Dot(I acc, A a, W w) {
+#if defined(__GNUC__)
+    __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(a), "x"(w));
+    return acc;
+#else
+    return _mm256_dpbusd_avx_epi32(acc, a, w);
+#endif
+  }
   static I Set1I(int32_t v) { return _mm256_set1_epi32(v); }
   static I LoadI(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static I Sub(I a, I b) { return _mm256_sub_epi32(a, b); }
