@@ -7,6 +7,8 @@
     "gnn_sanitize%": "0",
     "gnn_common_cflags": ["-fvisibility=hidden", "-fno-strict-aliasing", "-fPIC", "-Wall", "-Wextra", "-Wno-unused-parameter"],
     "gnn_avx2_flags": ["-mavx2", "-mfma"],
+    "gnn_avxvnni_flags": ["-mavx2", "-mfma", "-mavxvnni"],
+    "gnn_avx512vnni_flags": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx512vnni", "-mavx2", "-mfma", "-Wno-maybe-uninitialized"],
     "gnn_avx512_flags": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-Wno-maybe-uninitialized"]
   },
   "target_defaults": {
@@ -32,7 +34,7 @@
       "conditions": [
         ["target_arch=='x64'", {
           "type": "static_library",
-          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc", "native/kernels/elementwise_avx2.cc", "native/kernels/attention_avx2.cc", "native/kernels/gemm_avx2.cc", "native/kernels/rowops_avx2.cc", "native/kernels/norm_avx2.cc", "native/kernels/gatv2_avx2.cc"],
+          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc", "native/kernels/elementwise_avx2.cc", "native/kernels/attention_avx2.cc", "native/kernels/gemm_avx2.cc", "native/kernels/rowops_avx2.cc", "native/kernels/norm_avx2.cc", "native/kernels/gatv2_avx2.cc", "native/kernels/qgemm_avx2.cc"],
           "cflags_cc": ["<@(gnn_avx2_flags)"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx2_flags)"] }
         }]
@@ -44,9 +46,33 @@
       "conditions": [
         ["target_arch=='x64'", {
           "type": "static_library",
-          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc", "native/kernels/elementwise_avx512.cc", "native/kernels/attention_avx512.cc", "native/kernels/gemm_avx512.cc", "native/kernels/rowops_avx512.cc", "native/kernels/norm_avx512.cc", "native/kernels/gatv2_avx512.cc"],
+          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc", "native/kernels/elementwise_avx512.cc", "native/kernels/attention_avx512.cc", "native/kernels/gemm_avx512.cc", "native/kernels/rowops_avx512.cc", "native/kernels/norm_avx512.cc", "native/kernels/gatv2_avx512.cc", "native/kernels/qgemm_avx512.cc"],
           "cflags_cc": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"] }
+        }]
+      ]
+    },
+    {
+      "target_name": "gnn_kernels_avxvnni",
+      "type": "none",
+      "conditions": [
+        ["target_arch=='x64'", {
+          "type": "static_library",
+          "sources": ["native/kernels/qgemm_avxvnni.cc"],
+          "cflags_cc": ["<@(gnn_avxvnni_flags)"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avxvnni_flags)"] }
+        }]
+      ]
+    },
+    {
+      "target_name": "gnn_kernels_avx512vnni",
+      "type": "none",
+      "conditions": [
+        ["target_arch=='x64'", {
+          "type": "static_library",
+          "sources": ["native/kernels/qgemm_avx512vnni.cc"],
+          "cflags_cc": ["<@(gnn_avx512vnni_flags)", "-mprefer-vector-width=512"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx512vnni_flags)", "-mprefer-vector-width=512"] }
         }]
       ]
     },
@@ -55,7 +81,9 @@
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
         "gnn_kernels_avx2",
-        "gnn_kernels_avx512"
+        "gnn_kernels_avx512",
+        "gnn_kernels_avxvnni",
+        "gnn_kernels_avx512vnni"
       ],
       "sources": [
         "native/addon.cc",
@@ -70,6 +98,7 @@
         "native/binding/norm_binding.cc",
         "native/binding/rowops_binding.cc",
         "native/binding/spmm_binding.cc",
+        "native/binding/quant_binding.cc",
         "native/kernels/attention.cc",
         "native/kernels/attention_scalar.cc",
         "native/kernels/bandwidth.cc",
@@ -91,7 +120,10 @@
         "native/kernels/rowops_scalar.cc",
         "native/kernels/spmm.cc",
         "native/kernels/spmm_scalar.cc",
-        "native/kernels/thread_pool.cc"
+        "native/kernels/thread_pool.cc",
+        "native/kernels/quantize.cc",
+        "native/kernels/qgemm.cc",
+        "native/kernels/qgemm_scalar.cc"
       ],
       "defines": [
         "GNN_BUILD_FLAGS=\"node-gyp, C++17, <(target_arch), SIMD kernels: scalar + AVX2/FMA + AVX-512 chosen at run time, sanitize=<(gnn_sanitize)\""

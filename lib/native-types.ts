@@ -94,6 +94,56 @@ export type NativeLinearArgs = [
   weight: Float32Array | null,
 ];
 
+/** The int8 GEMM paths (native/kernels/qgemm.h). */
+export type NativeInt8Path = 'scalar' | 'avx2' | 'avx-vnni' | 'avx512bw' | 'avx512-vnni';
+
+/** quantize's positional arguments: x, n, k, signed, perRow, staticScale, staticZeroPoint, codes, scale, zeroPoint. */
+export type NativeQuantizeArgs = [
+  x: Float32Array,
+  n: number,
+  k: number,
+  signed: boolean,
+  perRow: boolean,
+  staticScale: number | null,
+  staticZeroPoint: number,
+  codes: Int8Array | Uint8Array,
+  scale: Float32Array,
+  zeroPoint: Int32Array | null,
+];
+
+/** dequantize's positional arguments. */
+export type NativeDequantizeArgs = [
+  codes: Int8Array | Uint8Array,
+  n: number,
+  k: number,
+  scale: Float32Array,
+  zeroPoint: Int32Array | null,
+  out: Float32Array,
+];
+
+/**
+ * qlinear's positional arguments: x (fp32, or int8 / uint8 codes with their scale and zero points),
+ * static per-tensor input params (scale null: dynamic), the packed weight and its scales, bias,
+ * activation, alpha, and the output (float32, or int8 codes with one scale per row).
+ */
+export type NativeQLinearArgs = [
+  x: Float32Array | Int8Array | Uint8Array,
+  n: number,
+  k: number,
+  xScale: Float32Array | null,
+  xZeroPoint: Int32Array | null,
+  staticScale: number | null,
+  staticZeroPoint: number,
+  packed: Int8Array,
+  m: number,
+  wScale: Float32Array,
+  bias: Float32Array | null,
+  activation: number,
+  alpha: number,
+  out: Float32Array | Int8Array,
+  outScale: Float32Array | null,
+];
+
 /** gatv2Scores' positional arguments. */
 export type NativeGatv2Args = [
   graph: NativeGraph,
@@ -201,6 +251,16 @@ export interface NativeAddon {
   ): Promise<Float32Array>;
   gatv2ScoresSync(...args: NativeGatv2Args): Float32Array;
   gatv2ScoresAsync(...args: NativeGatv2Args): Promise<Float32Array>;
+  int8Path(): NativeInt8Path;
+  setInt8Vnni(enabled: boolean): NativeInt8Path;
+  quantizeSync(...args: NativeQuantizeArgs): Int8Array | Uint8Array;
+  quantizeAsync(...args: NativeQuantizeArgs): Promise<Int8Array | Uint8Array>;
+  dequantizeSync(...args: NativeDequantizeArgs): Float32Array;
+  dequantizeAsync(...args: NativeDequantizeArgs): Promise<Float32Array>;
+  packedQWeightBytes(m: number, k: number): number;
+  packQWeightSync(weight: Int8Array, m: number, k: number, packed: Int8Array): Int8Array;
+  qlinearSync(...args: NativeQLinearArgs): Float32Array | Int8Array;
+  qlinearAsync(...args: NativeQLinearArgs): Promise<Float32Array | Int8Array>;
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): number;
   getNumThreads(): number;

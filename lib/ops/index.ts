@@ -33,3 +33,8 @@ export { graphLayerNorm, graphLayerNormSync, layerNorm, layerNormSync } from './
 export type { GraphLayerNormOptions, LayerNormOptions } from './layer-norm';
 export { gatv2Scores, gatv2ScoresSync } from './gatv2-scores';
 export type { Gatv2ScoresOptions } from './gatv2-scores';
+export { dequantize, dequantizeSync, dequantizeWeight, int8Path, quantize, quantizeSync, quantizeWeight, setInt8Vnni } from './quantize';
+export type { Int8Path, QuantizeOptions } from './quantize';
+export { quantizedLinear, quantizedLinearSync } from './quantized-linear';
+export type { QuantizedLinearOptions } from './quantized-linear';
+export { packQuantizedWeight, releaseQuantizedWeight } from './quantized-packed';

@@ -65,6 +65,18 @@ Napi::Value GraphLayerNormAsync(const Napi::CallbackInfo& info);
 Napi::Value Gatv2ScoresSync(const Napi::CallbackInfo& info);
 Napi::Value Gatv2ScoresAsync(const Napi::CallbackInfo& info);
 
+// quant_binding.cc
+Napi::Value Int8PathOf(const Napi::CallbackInfo& info);
+Napi::Value SetInt8Vnni(const Napi::CallbackInfo& info);
+Napi::Value QuantizeSync(const Napi::CallbackInfo& info);
+Napi::Value QuantizeAsync(const Napi::CallbackInfo& info);
+Napi::Value DequantizeSync(const Napi::CallbackInfo& info);
+Napi::Value DequantizeAsync(const Napi::CallbackInfo& info);
+Napi::Value PackedQWeightBytes(const Napi::CallbackInfo& info);
+Napi::Value PackQWeightSync(const Napi::CallbackInfo& info);
+Napi::Value QLinearSync(const Napi::CallbackInfo& info);
+Napi::Value QLinearAsync(const Napi::CallbackInfo& info);
+
 // backend_binding.cc
 Napi::Value BackendInfo(const Napi::CallbackInfo& info);
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
