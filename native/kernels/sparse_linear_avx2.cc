@@ -46,6 +46,7 @@ struct Transpose {
           const int64_t row = h * 8 + i;
           r[i] = row < rows ? (kc == 8 ? _mm256_loadu_ps(x + row * ldx + k0) : Vec::LoadMasked(x + row * ldx + k0, mask))
                             : _mm256_setzero_ps();
+          _mm_prefetch(reinterpret_cast<const char*>(x + (row + kBlock) * ldx + k0), _MM_HINT_T0);  // next block (as avx512)
         }
         Transpose8(r);
         for (int64_t c = 0; c < kc; ++c) _mm256_store_ps(xt + (k0 + c) * kBlock + h * 8, r[c]);
