@@ -329,6 +329,14 @@ describe('sparseWeightWins', () => {
         last = w;
       }
     }
+    // The measured classes (BENCHMARKS.md): square layers win to ~30%, narrow outputs only at the
+    // lowest densities, small layers over many rows (DRAM-bound on both paths) to ~5%.
+    expect(ops.sparseWeightWins(256, 256, 0.1)).toBe(true);
+    expect(ops.sparseWeightWins(256, 256, 0.5)).toBe(false);
+    expect(ops.sparseWeightWins(16, 1433, 0.01)).toBe(true);
+    expect(ops.sparseWeightWins(16, 1433, 0.05)).toBe(false);
+    expect(ops.sparseWeightWins(64, 64, 0.2, 10_000)).toBe(true);
+    expect(ops.sparseWeightWins(64, 64, 0.2, 100_000)).toBe(false);
     expectError(() => ops.sparseWeightWins(64, 64, 1.5), 'ERR_OUT_OF_RANGE', RangeError, /density/);
     expectError(() => ops.sparseWeightWins(-1, 64, 0.5), 'ERR_OUT_OF_RANGE', RangeError, /m/);
     expectError(() => ops.sparseWeightWins(64, 64, 0.5, 2.5), 'ERR_OUT_OF_RANGE', RangeError, /rows/);

@@ -89,17 +89,29 @@ export function sparseWeightLinear(x: Tensor<'float32'>, weight: SparseWeight, o
 }
 
 /**
- * The crossover model fitted to `npm run bench:sparse-weight` on the development machine (AMD Zen 5,
- * AVX-512; BENCHMARKS.md, "Sparse-weight linear"): the sparse path wins below a density threshold
- * that depends on the weight's shape class. PLACEHOLDER until measured.
+ * The crossover model, fitted to `npm run bench:sparse-weight` on the development machine (AMD EPYC
+ * Zen 5, 2 cores, AVX-512; BENCHMARKS.md, "Sparse-weight linear"): the sparse path wins below a
+ * density threshold per weight shape class.
+ *   narrow (M < 32, e.g. Cora's 1433 -> 16): 2%. With few output channels the dense GEMM is bound
+ *     by reading x, which the sparse path must read (and transpose) too: measured x1.1-1.2 at
+ *     1-2%, break-even at 4-10%.
+ *   small (K <= 64 and M <= 64) with rows >= 50 000: 5%. x and out stream from DRAM on both paths;
+ *     measured break-even at 0-6% (N = 100k, 64 x 64).
+ *   otherwise: 30%. Measured break-even 35-45% (64 x 64 at N = 10k, 128 x 128, 256 x 256); 30%
+ *     keeps a margin for the host's noise (every such row measured x1.06 or better at 30%).
+ * The rule was measured on one machine; another CPU (AVX2 only, other cache sizes) moves it.
  */
-function crossoverDensity(m: number, k: number): number {
-  void m;
-  void k;
-  return 0.1;
+function crossoverDensity(m: number, k: number, rows: number | undefined): number {
+  if (m < 32) return 0.02;
+  if (k <= 64 && m <= 64 && rows !== undefined && rows >= 50_000) return 0.05;
+  return 0.3;
 }
 
-/** The density below which sparseWeightLinear beats the dense linear on this machine for a weight of this shape (measured crossover model, see BENCHMARKS.md). */
+/**
+ * True when sparseWeightLinear is expected to beat the dense linear for a weight [m, k] of this
+ * density (applied to `rows` rows of x, if known): the measured crossover model above (see
+ * BENCHMARKS.md, "Sparse-weight linear").
+ */
 export function sparseWeightWins(m: number, k: number, density: number, rows?: number): boolean {
   for (const [name, v] of [
     ['m', m],
@@ -111,5 +123,5 @@ export function sparseWeightWins(m: number, k: number, density: number, rows?: n
   if (rows !== undefined && (typeof rows !== 'number' || !Number.isInteger(rows) || rows < 0)) {
     throw outOfRange('rows', 'a non-negative integer', rows);
   }
-  return density < crossoverDensity(m, k);
+  return density < crossoverDensity(m, k, rows);
 }
