@@ -34,7 +34,7 @@
       "conditions": [
         ["target_arch=='x64'", {
           "type": "static_library",
-          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc", "native/kernels/elementwise_avx2.cc", "native/kernels/attention_avx2.cc", "native/kernels/gemm_avx2.cc", "native/kernels/rowops_avx2.cc", "native/kernels/norm_avx2.cc", "native/kernels/gatv2_avx2.cc", "native/kernels/qgemm_avx2.cc"],
+          "sources": ["native/kernels/spmm_avx2.cc", "native/kernels/baseline_spmm_avx2.cc", "native/kernels/elementwise_avx2.cc", "native/kernels/attention_avx2.cc", "native/kernels/gemm_avx2.cc", "native/kernels/rowops_avx2.cc", "native/kernels/norm_avx2.cc", "native/kernels/gatv2_avx2.cc", "native/kernels/qgemm_avx2.cc", "native/kernels/sparse_linear_avx2.cc"],
           "cflags_cc": ["<@(gnn_avx2_flags)"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx2_flags)"] }
         }]
@@ -46,7 +46,7 @@
       "conditions": [
         ["target_arch=='x64'", {
           "type": "static_library",
-          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc", "native/kernels/elementwise_avx512.cc", "native/kernels/attention_avx512.cc", "native/kernels/gemm_avx512.cc", "native/kernels/rowops_avx512.cc", "native/kernels/norm_avx512.cc", "native/kernels/gatv2_avx512.cc", "native/kernels/qgemm_avx512.cc"],
+          "sources": ["native/kernels/spmm_avx512.cc", "native/kernels/baseline_spmm_avx512.cc", "native/kernels/elementwise_avx512.cc", "native/kernels/attention_avx512.cc", "native/kernels/gemm_avx512.cc", "native/kernels/rowops_avx512.cc", "native/kernels/norm_avx512.cc", "native/kernels/gatv2_avx512.cc", "native/kernels/qgemm_avx512.cc", "native/kernels/sparse_linear_avx512.cc"],
           "cflags_cc": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<@(gnn_avx512_flags)", "-mprefer-vector-width=512"] }
         }]
@@ -97,6 +97,7 @@
         "native/binding/linear_binding.cc",
         "native/binding/norm_binding.cc",
         "native/binding/rowops_binding.cc",
+        "native/binding/sparse_linear_binding.cc",
         "native/binding/spmm_binding.cc",
         "native/binding/quant_binding.cc",
         "native/kernels/attention.cc",
@@ -118,6 +119,8 @@
         "native/kernels/row_partition.cc",
         "native/kernels/rowops.cc",
         "native/kernels/rowops_scalar.cc",
+        "native/kernels/sparse_linear.cc",
+        "native/kernels/sparse_linear_scalar.cc",
         "native/kernels/spmm.cc",
         "native/kernels/spmm_scalar.cc",
         "native/kernels/thread_pool.cc",

@@ -36,6 +36,9 @@ export {
 } from './ops/index';
 export type { LinearOptions, PackedWeightInfo } from './ops/index';
 export { linear, linearSync, packLinearWeight, releasePackedWeight } from './ops/index';
+export { SparseWeight } from './sparse-weight';
+export { sparseWeightLinear, sparseWeightLinearSync, sparseWeightWins } from './ops/index';
+export type { SparseWeightLinearOptions } from './ops/index';
 export type { AddOptions, ConcatOptions, IndexAddOptions, IndexInput, IndexSelectOptions, ScaleOptions, SoftmaxOptions } from './ops/index';
 export type { ColumnAffineOptions, Gatv2ScoresOptions, GraphLayerNormOptions, LayerNormOptions } from './ops/index';
 export { backendInfo, getNumThreads, measureMemoryBandwidth, setNumThreads, setSimdLevel } from './backend';

@@ -144,6 +144,24 @@ export type NativeQLinearArgs = [
   outScale: Float32Array | null,
 ];
 
+/**
+ * sparseLinear's positional arguments: x, n, k, indptr, indices, values (the weight's validated
+ * private copies), m, bias, out, activation, alpha.
+ */
+export type NativeSparseLinearArgs = [
+  x: Float32Array,
+  n: number,
+  k: number,
+  indptr: Int32Array,
+  indices: Int32Array,
+  values: Float32Array,
+  m: number,
+  bias: Float32Array | null,
+  out: Float32Array,
+  activation: number,
+  alpha: number,
+];
+
 /** gatv2Scores' positional arguments. */
 export type NativeGatv2Args = [
   graph: NativeGraph,
@@ -191,6 +209,9 @@ export interface NativeAddon {
   linearSync(...args: NativeLinearArgs): Float32Array;
   linearAsync(...args: NativeLinearArgs): Promise<Float32Array>;
   measurePeakFlops(threads: number, ms: number): number;
+  validateSparseWeight(indptr: Int32Array, indices: Int32Array, values: Float32Array, m: number, k: number): void;
+  sparseLinearSync(...args: NativeSparseLinearArgs): Float32Array;
+  sparseLinearAsync(...args: NativeSparseLinearArgs): Promise<Float32Array>;
   addSync(a: Float32Array, b: Float32Array, out: Float32Array, width: number, alpha: number, beta: number): Float32Array;
   addAsync(a: Float32Array, b: Float32Array, out: Float32Array, width: number, alpha: number, beta: number): Promise<Float32Array>;
   scaleSync(x: Float32Array, rowScale: Float32Array | null, scale: number, out: Float32Array, rows: number): Float32Array;

@@ -14,6 +14,8 @@ export { linear, linearSync } from './linear';
 export type { LinearOptions } from './linear';
 export { packLinearWeight, releasePackedWeight } from './packed-weight';
 export type { PackedWeightInfo } from './packed-weight';
+export { sparseWeightLinear, sparseWeightLinearSync, sparseWeightWins } from './sparse-linear';
+export type { SparseWeightLinearOptions } from './sparse-linear';
 export { add, addSync } from './add';
 export type { AddOptions } from './add';
 export { scale, scaleSync } from './scale';

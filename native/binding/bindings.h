@@ -39,6 +39,11 @@ Napi::Value PackWeightSync(const Napi::CallbackInfo& info);
 Napi::Value LinearSync(const Napi::CallbackInfo& info);
 Napi::Value LinearAsync(const Napi::CallbackInfo& info);
 Napi::Value MeasurePeakFlops(const Napi::CallbackInfo& info);
+// sparse_linear_binding.cc
+Napi::Value ValidateSparseWeight(const Napi::CallbackInfo& info);
+Napi::Value SparseLinearSync(const Napi::CallbackInfo& info);
+Napi::Value SparseLinearAsync(const Napi::CallbackInfo& info);
+
 // rowops_binding.cc
 Napi::Value AddSync(const Napi::CallbackInfo& info);
 Napi::Value AddAsync(const Napi::CallbackInfo& info);
