@@ -53,6 +53,9 @@ export type { RmatOptions, SbmOptions, SbmResult, UniformGraphOptions } from './
 export * as io from './io/index';
 export * as nn from './nn/index';
 export * as quant from './quant/index';
+export * as prune from './prune/index';
+export { pruningReport } from './prune/index';
+export type { PruningReport, PruningReportOptions, PruningScheme } from './prune/index';
 export { quantize, quantizationReport } from './quant/index';
 export type { CalibrationInput, LayerError, QuantizationReport, QuantizationReportOptions, QuantizationScheme, QuantizeModelOptions } from './quant/index';
 export { QuantizedTensor, QuantizedWeight } from './quantized';

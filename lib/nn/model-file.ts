@@ -27,6 +27,7 @@ import type { SafetensorsWriteDType } from '../io/safetensors-write';
 import type { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { quantizedParts, restoreQuantization } from '../quant/file';
+import { attachPrunePlan, checkPruningEntry } from '../prune/magnitude';
 import { Activation, Dropout, Identity, Softmax, activationModule } from './activations';
 import { APPNP } from './appnp';
 import { ChebConv } from './cheb-conv';
@@ -225,6 +226,12 @@ function nestedJSON(m: Module): Args {
   return { type: j.type, args: m instanceof GINConv ? { ...j.args, nn: nestedJSON(m.nn) } : j.args };
 }
 
+/** A module's JSON form as model files write it (GINConv with its nn, Sequential with its layers). @internal */
+export function moduleToJSON(module: Module): Record<string, unknown> {
+  const { name: _name, ...rest } = entryJSON('module', module);
+  return rest;
+}
+
 /**
  * A deep copy of a module: the same architecture (through its JSON form, so every layer type the
  * model files know) and copies of its parameters. A Model keeps its file's info.
@@ -375,6 +382,10 @@ export function loadModelSync(modelPath: string, options?: LoadModelOptions): Mo
   const model = modelFromJSON(json, tensors);
   model.loadStateDict(tensors, { strict: opts.strict ?? true });
   quant?.attach(model);
+  if (json.pruning !== undefined) {
+    const p = checkPruningEntry(json.pruning);
+    attachPrunePlan(model, p.scheme, p.tensors);
+  }
   return model;
 }
 
@@ -410,6 +421,11 @@ export function saveModel(module: Module, dir: string, options?: SaveModelOption
   const dtype: SafetensorsWriteDType = opts.dtype ?? 'F32';
   const params = module.parameters();
   const quant = quantizedParts(module, params);
+  const pruning = module.pruning;
+  if (pruning !== null) {
+    const sites = (module.plan as unknown as { sites: ReadonlyMap<unknown, { name: string }> }).sites;
+    json.pruning = { ...pruning, tensors: [...sites.values()].map((s) => s.name).sort() };
+  }
   if (quant !== null) {
     json.quantization = quant.json;
     // Scales stay F32 whatever the storage of the other float tensors; codes are I8.

@@ -18,6 +18,7 @@ import type { Steps } from './steps';
 import { scoped } from './scope';
 import type { ForwardPlan } from './scope';
 import type { QuantizationScheme } from '../quant/plan';
+import type { PruningScheme } from '../prune/magnitude';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -114,8 +115,16 @@ export abstract class Module {
 
   /** How this model was quantized (quantize() or a quantized model file); null for fp32. */
   get quantization(): QuantizationScheme | null {
-    const scheme = (this.plan as { scheme?: QuantizationScheme } | null)?.scheme;
-    return scheme === undefined ? null : { ...scheme, skip: [...scheme.skip] };
+    if (this.plan?.kind !== 'int8') return null;
+    const scheme = (this.plan as unknown as { scheme: QuantizationScheme }).scheme;
+    return { ...scheme, skip: [...scheme.skip] };
+  }
+
+  /** How this model was pruned (prune.magnitude or a pruned model file); null otherwise. */
+  get pruning(): PruningScheme | null {
+    if (this.plan?.kind !== 'pruned') return null;
+    const scheme = (this.plan as unknown as { scheme: PruningScheme }).scheme;
+    return { ...scheme, skip: [...scheme.skip] };
   }
 
   /** The forward pass on the calling thread (lowest overhead; the call for worker threads). */

@@ -18,6 +18,8 @@ import type { Pending, Steps } from './steps';
 
 /** What a plan may substitute; null keeps the plain fp32 op. */
 export interface ForwardPlan {
+  /** What the plan is for: a quantized model's ('int8'), a pruned model's ('pruned'), or a tool's own. */
+  readonly kind: string;
   /** A linear whose weight tensor is `weight`, created inside `modules` (outermost first). */
   linear(x: Features, weight: Tensor<'float32'>, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null;
   /** An aggregation (spmm) created inside `modules`. */

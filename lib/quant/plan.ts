@@ -48,6 +48,8 @@ export interface QuantizationScheme {
 const INT8_GEMM_WORK = 0.25;
 
 export class QuantPlan implements ForwardPlan {
+  readonly kind = 'int8';
+
   constructor(
     readonly scheme: QuantizationScheme,
     /** Quantized linears by the fp32 weight tensor of the model's module (its dequantized copy). */

@@ -71,11 +71,12 @@ function checkCalibration(value: unknown): CalibrationInput[] {
 
 /** Observes the input of each quantized linear over calibration passes (fp32 ops run as usual). */
 class CalibrationPlan implements ForwardPlan {
+  readonly kind = 'calibration';
   readonly observers = new Map<Tensor, RangeObserver>();
 
   constructor(
     readonly sites: ReadonlyMap<Tensor, LinearSite>,
-    readonly kind: ObserverKind,
+    readonly observer: ObserverKind,
   ) {}
 
   linear(x: Features, weight: Tensor<'float32'>): null {
@@ -83,7 +84,7 @@ class CalibrationPlan implements ForwardPlan {
     if (this.sites.has(weight) && x instanceof Tensor && x.rank === 2) {
       let o = this.observers.get(weight);
       if (o === undefined) {
-        o = new RangeObserver(this.kind, this.observers.size + 1);
+        o = new RangeObserver(this.observer, this.observers.size + 1);
         this.observers.set(weight, o);
       }
       o.observe(x.data);
@@ -99,7 +100,7 @@ class CalibrationPlan implements ForwardPlan {
 /** A quantized copy of `model` (see the file comment). Static calibration runs synchronously. */
 export function quantize<M extends Module>(model: M, options?: QuantizeModelOptions): M {
   if (!(model instanceof Module)) throw invalidArgType('model', 'a Module (a layer or a loaded Model)', model);
-  if (model.plan !== null) throw invalidArgValue('model', 'an fp32 model', described('a quantized model'));
+  if (model.plan !== null) throw invalidArgValue('model', 'an fp32 model', described(`a model with a ${model.plan.kind} plan (quantized or pruned)`));
   const opts = checkOptions(options, 'quantize', OPTION_KEYS);
   if (opts.weights !== undefined && opts.weights !== 'int8') throw invalidArgValue('weights', "'int8'", opts.weights);
   const activations = opts.activations ?? 'dynamic';

@@ -46,6 +46,7 @@ export interface QuantizationReportOptions {
 
 /** Delegates to a model's plan and records copies of the named layers' outputs. */
 class CapturePlan implements ForwardPlan {
+  readonly kind = 'capture';
   readonly outputs = new Map<Module, Float32Array>();
 
   constructor(
