@@ -8,7 +8,9 @@
  *   fp32: E · (4F gathered + 4 index [+ 4 weight]) + N · (4 indptr + 4F output)
  *   int8: E · (F gathered + 4 index + 4 scale [+ 4 weight]) + N · (4 indptr + 4F output)
  * Options (env): BENCH_GRAPHS=rmat-18 BENCH_WIDTHS=64,128,256 BENCH_THREADS=1,2 BENCH_REPEATS=9
- * BENCH_CASES=sum,mean,sum-weighted
+ * BENCH_CASES=sum,mean,gcn,sum-weighted
+ *   gcn: the graph's own weights (CSR order) of gcnNorm(graph); sum-weighted: a per-edge
+ *   Float32Array [E] in the caller's edge order (read through the graph's edge ids, a random gather).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,7 +24,7 @@ const list = (v: string | undefined, d: string): string[] => (v ?? d).split(',')
 const GRAPHS = list(process.env.BENCH_GRAPHS, 'rmat-18');
 const WIDTHS = list(process.env.BENCH_WIDTHS, '64,128,256').map(Number);
 const THREADS = list(process.env.BENCH_THREADS, '1,2').map(Number);
-const CASES = list(process.env.BENCH_CASES, 'sum,mean,sum-weighted');
+const CASES = list(process.env.BENCH_CASES, 'sum,mean,gcn,sum-weighted');
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 9);
 
 interface Row {
@@ -67,19 +69,21 @@ function main(): void {
   }
   const rows: Row[] = [];
   for (const name of GRAPHS) {
-    const { graph } = benchGraph(name);
-    const e = graph.numEdges;
-    const n = graph.numNodes;
-    const weights = randomValues(e, 7);
+    const plain = benchGraph(name).graph;
+    const normed = plain.gcnNorm();
+    const weights = randomValues(plain.numEdges, 7);
     for (const width of WIDTHS) {
-      const x = Tensor.zeros([graph.numSrcNodes, width]);
-      x.data.set(randomValues(graph.numSrcNodes * width, width));
-      const xq = quantizeRows(x.data, graph.numSrcNodes, width);
-      const out = Tensor.zeros([n, width]);
-      const outQ = Tensor.zeros([n, width]);
+      const x = Tensor.zeros([plain.numSrcNodes, width]);
+      x.data.set(randomValues(plain.numSrcNodes * width, width));
+      const xq = quantizeRows(x.data, plain.numSrcNodes, width);
+      const out = Tensor.zeros([plain.numNodes, width]);
+      const outQ = Tensor.zeros([plain.numNodes, width]);
       for (const c of CASES) {
         const reduce = c.startsWith('mean') ? 'mean' : 'sum';
-        const w = c.endsWith('weighted') ? weights : undefined;
+        const graph = c === 'gcn' ? normed : plain;
+        const w = c === 'gcn' ? ('graph' as const) : c === 'sum-weighted' ? weights : undefined;
+        const e = graph.numEdges;
+        const n = graph.numNodes;
         for (const threads of THREADS) {
           setNumThreads(threads);
           const f: number[] = [];
@@ -96,7 +100,7 @@ function main(): void {
           const int8Bytes = e * (width + 8 + perEdgeExtra) + n * (4 + 4 * width);
           const row: Row = {
             graph: name,
-            edges: e,
+            edges: plain.numEdges,
             width,
             case: c,
             threads,
