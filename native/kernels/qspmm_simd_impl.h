@@ -28,6 +28,8 @@ using simd_impl::MaxOp;
 using simd_impl::MinOp;
 using simd_impl::SumOp;
 
+// indptr[r] for int32 or int64 indptr. A template over V (unused otherwise) so that each ISA's
+// translation unit gets its own symbol and the linker cannot pick one compiled with other flags.
 template <class V>
 struct RowAccess {
   const void* indptr;
