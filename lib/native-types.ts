@@ -49,6 +49,19 @@ export type NativeSpmmArgs = [
   reduce: ReduceCode,
 ];
 
+/** qspmm's positional arguments: graph, codes, width, scale ([numCols] or [1]), weights, weightIds, heads, out, reduce. */
+export type NativeQSpmmArgs = [
+  graph: NativeGraph,
+  q: Int8Array,
+  width: number,
+  scale: Float32Array,
+  weights: Float32Array | null,
+  weightIds: Int32Array | null,
+  heads: number,
+  out: Float32Array,
+  reduce: ReduceCode,
+];
+
 /** sddmm's positional arguments; op: 0 dot, 1 add, 2 sub, 3 mul. */
 export type NativeSddmmArgs = [
   graph: NativeGraph,
@@ -195,6 +208,8 @@ export interface NativeAddon {
   spmmSync(...args: NativeSpmmArgs): Float32Array;
   spmmAsync(...args: NativeSpmmArgs): Promise<Float32Array>;
   baselineSpmmSync(graph: NativeGraph, x: Float32Array, width: number, out: Float32Array, reduce: ReduceCode): Float32Array;
+  qspmmSync(...args: NativeQSpmmArgs): Float32Array;
+  qspmmAsync(...args: NativeQSpmmArgs): Promise<Float32Array>;
   sddmmSync(...args: NativeSddmmArgs): Float32Array;
   sddmmAsync(...args: NativeSddmmArgs): Promise<Float32Array>;
   edgeSoftmaxSync(graph: NativeGraph, scores: Float32Array, heads: number, out: Float32Array): Float32Array;

@@ -23,6 +23,8 @@ class GnnAddon : public Napi::Addon<GnnAddon> {
         Fn(env, "spmmSync", SpmmSync),
         Fn(env, "spmmAsync", SpmmAsync),
         Fn(env, "baselineSpmmSync", BaselineSpmmSync),
+        Fn(env, "qspmmSync", QSpmmSync),
+        Fn(env, "qspmmAsync", QSpmmAsync),
         Fn(env, "sddmmSync", SddmmSync),
         Fn(env, "sddmmAsync", SddmmAsync),
         Fn(env, "edgeSoftmaxSync", EdgeSoftmaxSync),

@@ -1,6 +1,8 @@
 /** The ops: each as `op()` (a Promise, off the event loop) and `opSync()`. */
 export { spmm, spmmSync } from './spmm';
 export type { Reduce, SpmmOptions } from './spmm';
+export { spmmInt8, spmmInt8Sync } from './spmm-int8';
+export type { SpmmInt8Options } from './spmm-int8';
 export { setConcurrency, queueStats } from './queue';
 export { activation, activationSync } from './activation';
 export type { ActivationName, ActivationOptions } from './activation';

@@ -41,17 +41,26 @@ interface SpmmCall {
   reduce: ReduceCode;
 }
 
-function prepare(graph: Graph, x: Tensor<'float32'>, options: SpmmOptions | undefined, where: string): SpmmCall {
-  const opts = checkOptions(options, where, OPTION_KEYS);
-  const handle = graphHandle(graph);
-  const xt = checkTensor('x', x, 'float32', [1, 2]);
-  const width = xt.rank === 2 ? xt.shape[1] : 1;
-  if (xt.shape[0] !== graph.numSrcNodes) {
-    throw new GnnError(
-      'ERR_GNN_SHAPE_MISMATCH',
-      `x: expected ${graph.numSrcNodes} rows (one per source node of the graph), got shape [${xt.shape.join(', ')}]`,
-    );
-  }
+/** The reducer and per-edge weights of an spmm-like op, checked and resolved for the addon. */
+export interface AggregationArgs {
+  reduce: ReduceCode;
+  weights: Float32Array | null;
+  weightIds: Int32Array | null;
+  heads: number;
+}
+
+/**
+ * Checks `reduce` and `weights` of {@link SpmmOptions} against the graph and the feature width
+ * (`xShape` names x in messages). Shared by spmm and spmmInt8.
+ * @internal
+ */
+export function aggregationOptions(
+  graph: Graph,
+  handle: NativeGraph,
+  opts: { reduce?: unknown; weights?: unknown },
+  width: number,
+  xShape: readonly number[],
+): AggregationArgs {
   const reduceName = opts.reduce ?? 'sum';
   if (typeof reduceName !== 'string' || !Object.prototype.hasOwnProperty.call(REDUCE_CODES, reduceName)) {
     throw invalidArgValue('reduce', "'sum', 'mean', 'max' or 'min'", reduceName);
@@ -74,7 +83,7 @@ function prepare(graph: Graph, x: Tensor<'float32'>, options: SpmmOptions | unde
     if (heads < 1 || width % heads !== 0) {
       throw new GnnError(
         'ERR_GNN_SHAPE_MISMATCH',
-        `x: expected a width divisible by the ${heads} heads of weights [${shape.join(', ')}], got shape [${xt.shape.join(', ')}]`,
+        `x: expected a width divisible by the ${heads} heads of weights [${shape.join(', ')}], got shape [${xShape.join(', ')}]`,
       );
     }
     weights = wt === null ? (w as Float32Array) : wt.data;
@@ -82,9 +91,24 @@ function prepare(graph: Graph, x: Tensor<'float32'>, options: SpmmOptions | unde
   } else if (w !== undefined) {
     throw invalidArgType('weights', "'graph', a float32 Tensor [E] or [E, H], or a Float32Array", w);
   }
+  return { reduce: REDUCE_CODES[reduceName as Reduce], weights, weightIds, heads };
+}
+
+function prepare(graph: Graph, x: Tensor<'float32'>, options: SpmmOptions | undefined, where: string): SpmmCall {
+  const opts = checkOptions(options, where, OPTION_KEYS);
+  const handle = graphHandle(graph);
+  const xt = checkTensor('x', x, 'float32', [1, 2]);
+  const width = xt.rank === 2 ? xt.shape[1] : 1;
+  if (xt.shape[0] !== graph.numSrcNodes) {
+    throw new GnnError(
+      'ERR_GNN_SHAPE_MISMATCH',
+      `x: expected ${graph.numSrcNodes} rows (one per source node of the graph), got shape [${xt.shape.join(', ')}]`,
+    );
+  }
+  const { reduce, weights, weightIds, heads } = aggregationOptions(graph, handle, opts, width, xt.shape);
   const outShape = xt.rank === 2 ? [graph.numNodes, width] : [graph.numNodes];
   const out = outputTensor(opts.out, outShape, [xt.data, weights]);
-  return { graph: handle, x: xt.data, width, weights, weightIds, heads, out, reduce: REDUCE_CODES[reduceName as Reduce] };
+  return { graph: handle, x: xt.data, width, weights, weightIds, heads, out, reduce };
 }
 
 /** SpMM on the calling thread (and the native pool). */

@@ -20,6 +20,10 @@ Napi::Value SpmmSync(const Napi::CallbackInfo& info);
 Napi::Value SpmmAsync(const Napi::CallbackInfo& info);
 Napi::Value BaselineSpmmSync(const Napi::CallbackInfo& info);
 
+// qspmm_binding.cc
+Napi::Value QSpmmSync(const Napi::CallbackInfo& info);
+Napi::Value QSpmmAsync(const Napi::CallbackInfo& info);
+
 // attention_binding.cc
 Napi::Value SddmmSync(const Napi::CallbackInfo& info);
 Napi::Value SddmmAsync(const Napi::CallbackInfo& info);

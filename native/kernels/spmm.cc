@@ -17,6 +17,7 @@
 #include "cpu_features.h"
 #include "finite_scan.h"
 #include "row_partition.h"
+#include "spmm_schedule.h"
 #include "spmm_task.h"
 #include "thread_pool.h"
 
@@ -83,58 +84,58 @@ Status CheckSpmmArgs(const SpmmArgs& a) {
   return Status::Ok();
 }
 
-Status SpmmWithSchedule(const SpmmArgs& a, const SpmmSchedule& s) {
-  GNN_RETURN_IF_ERROR(CheckSpmmArgs(a));
-  const CsrView& g = a.graph;
-  if (g.num_rows == 0 || a.width == 0) return Status::Ok();
-
-  const KernelChoice k = ChooseKernel();
-  const int64_t head_width = a.width / a.heads;
+SpmmPlan PlanSpmm(const CsrView& g, int64_t width, int64_t heads, bool weighted, Reduce reduce,
+                  int64_t vector_width, int64_t max_tile_columns, const SpmmSchedule& s) {
+  SpmmPlan plan;
+  const int64_t head_width = width / heads;
 
   // Feature tiles: as wide as the register budget (or the requested width), balanced, and rounded
   // up to whole vectors so only the last vector of a head is partial. With per-head weights and
   // heads narrower than half a tile (GAT's 8 heads of 8), a tile takes several whole heads, up to
   // a vector's width of them, instead of one short tile per head (sum and mean; measured in
   // BENCHMARKS.md).
-  int64_t max_tile = s.tile_columns > 0 ? std::min(s.tile_columns, k.max_tile) : k.max_tile;
-  max_tile = std::max<int64_t>(k.vector_width, max_tile / k.vector_width * k.vector_width);
-  struct Tile {
-    int64_t col_begin, col_end, head;
-    bool head_lanes;
-  };
-  std::vector<Tile> tiles;
-  const bool sums = a.reduce == Reduce::kSum || a.reduce == Reduce::kMean;
-  if (a.heads > 1 && a.weights != nullptr && sums && k.vector_width > 1 && 2 * head_width <= max_tile) {
-    const int64_t per_tile = std::min({a.heads, k.vector_width, max_tile / head_width});
-    const int64_t count = CeilDiv(a.heads, per_tile);
+  int64_t max_tile = s.tile_columns > 0 ? std::min(s.tile_columns, max_tile_columns) : max_tile_columns;
+  max_tile = std::max<int64_t>(vector_width, max_tile / vector_width * vector_width);
+  std::vector<SpmmTile>& tiles = plan.tiles;
+  const bool sums = reduce == Reduce::kSum || reduce == Reduce::kMean;
+  if (heads > 1 && weighted && sums && vector_width > 1 && 2 * head_width <= max_tile) {
+    const int64_t per_tile = std::min({heads, vector_width, max_tile / head_width});
+    const int64_t count = CeilDiv(heads, per_tile);
     for (int64_t t = 0; t < count; ++t) {
-      const int64_t hb = a.heads * t / count;
-      const int64_t he = a.heads * (t + 1) / count;
+      const int64_t hb = heads * t / count;
+      const int64_t he = heads * (t + 1) / count;
       tiles.push_back({hb * head_width, he * head_width, hb, true});
     }
   } else {
     const int64_t tiles_per_head = CeilDiv(head_width, max_tile);
     const int64_t tile_width =
-        std::min(max_tile, CeilDiv(CeilDiv(head_width, tiles_per_head), k.vector_width) * k.vector_width);
-    for (int64_t h = 0; h < a.heads; ++h) {
+        std::min(max_tile, CeilDiv(CeilDiv(head_width, tiles_per_head), vector_width) * vector_width);
+    for (int64_t h = 0; h < heads; ++h) {
       for (int64_t c = 0; c < head_width; c += tile_width) {
         tiles.push_back({h * head_width + c, h * head_width + std::min(head_width, c + tile_width), h, false});
       }
     }
   }
   const int64_t num_tiles = static_cast<int64_t>(tiles.size());
-  const int64_t tile_width = tiles.empty() ? 0 : tiles[0].col_end - tiles[0].col_begin;
+  plan.tile_width = tiles.empty() ? 0 : tiles[0].col_end - tiles[0].col_begin;
 
   // Threads and row chunks.
-  const int64_t work = (g.nnz + g.num_rows) * (a.width + kPerEdgeUnits);
-  const int64_t threads = ThreadsForWork(work, s.max_threads > 0 ? s.max_threads : NumThreads());
-  const std::vector<int64_t> bounds = PartitionRows(g, threads, num_tiles);
-  const int64_t chunks = static_cast<int64_t>(bounds.size()) - 1;
+  const int64_t work = (g.nnz + g.num_rows) * (width + kPerEdgeUnits);
+  plan.threads = ThreadsForWork(work, s.max_threads > 0 ? s.max_threads : NumThreads());
+  plan.bounds = PartitionRows(g, plan.threads, num_tiles);
+  return plan;
+}
 
-  // Prefetch distance, measured on R-MAT and uniform graphs at scale 18 (BENCHMARKS.md): 64 edges
-  // ahead for rows of one cache line, 32 up to 256 bytes, 16 beyond (4-16 KiB of rows in flight).
+Status SpmmWithSchedule(const SpmmArgs& a, const SpmmSchedule& s) {
+  GNN_RETURN_IF_ERROR(CheckSpmmArgs(a));
+  const CsrView& g = a.graph;
+  if (g.num_rows == 0 || a.width == 0) return Status::Ok();
+
+  const KernelChoice k = ChooseKernel();
+  const SpmmPlan plan = PlanSpmm(g, a.width, a.heads, a.weights != nullptr, a.reduce, k.vector_width, k.max_tile, s);
+
   int pf = s.prefetch_distance;
-  if (pf < 0) pf = tile_width <= 16 ? 64 : tile_width <= 64 ? 32 : 16;
+  if (pf < 0) pf = DefaultPrefetchDistance(plan.tile_width * 4);
   // Max / min run the plain vmaxps form unless some message can be NaN, which needs a NaN or an
   // infinity among the inputs (x, or the weights: 0 x inf); one scan of them decides, else every
   // message is checked (spmm_simd_impl.h). The scan reads x once, 1/degree of what the gathers
@@ -142,25 +143,11 @@ Status SpmmWithSchedule(const SpmmArgs& a, const SpmmSchedule& s) {
   // graphs, slower on Cora's 3.9, which always checks).
   bool checked = (a.reduce == Reduce::kMax || a.reduce == Reduce::kMin) && s.finite_inputs <= 0;
   if (checked && s.finite_inputs == 0 && g.nnz >= kMinDegreeForScan * g.num_cols) {
-    const int scan_threads = static_cast<int>(threads);
+    const int scan_threads = static_cast<int>(plan.threads);
     checked = !AllFinite(a.x, g.num_cols, a.width, a.ldx, scan_threads) ||
                  (a.weights != nullptr && !AllFinite(a.weights, 1, g.nnz * a.heads, g.nnz * a.heads, scan_threads));
   }
-  const int64_t num_tasks = num_tiles * chunks;
-  ParallelFor(num_tasks, static_cast<int>(threads), [&](int64_t t) {
-    const Tile& tile = tiles[t / chunks];
-    const int64_t chunk = t % chunks;
-    if (bounds[chunk] == bounds[chunk + 1]) return;
-    SpmmTask task;
-    task.row_begin = bounds[chunk];
-    task.row_end = bounds[chunk + 1];
-    task.col_begin = tile.col_begin;
-    task.col_end = tile.col_end;
-    task.head = tile.head;
-    task.head_lanes = tile.head_lanes;
-    task.checked = checked;
-    k.fn(a, task, pf);
-  });
+  RunSpmmPlan(plan, checked, [&](const SpmmTask& task) { k.fn(a, task, pf); });
   return Status::Ok();
 }
 
