@@ -64,15 +64,16 @@ describe.each(CASES)('quantized PyG model $id', ({ id, x }) => {
   const fp = loadModelSync(path.join(models, id));
 
   it.each([
-    { activations: 'dynamic', aggregation: 'int8' },
-    { activations: 'dynamic', aggregation: 'fp32' },
-    { activations: 'static', aggregation: 'int8' },
-  ] as const)('int8 ($activations activations, $aggregation aggregation) keeps test accuracy within 0.5 points and agreement >= 98%', (o) => {
+    { activations: 'dynamic', aggregation: 'int8', gemm: 'int8' },
+    { activations: 'dynamic', aggregation: 'fp32', gemm: 'int8' },
+    { activations: 'static', aggregation: 'int8', gemm: 'int8' },
+    { activations: 'dynamic', aggregation: 'int8', gemm: 'auto' },
+  ] as const)('int8 ($activations activations, $aggregation aggregation, $gemm GEMMs) keeps test accuracy within 0.5 points and agreement >= 98%', (o) => {
     const q = quantize(fp, { ...o, ...(o.activations === 'static' ? { calibration: { graph: cora.graph, x } } : {}) });
     const r = quantizationReport(fp, q, cora.graph, x, labels, { mask: testMask });
     const all = quantizationReport(fp, q, cora.graph, x);
     // Recorded in BENCHMARKS.md ("int8 model accuracy"): printed so a run shows the figures.
-    console.log(`${id} ${o.activations}/${o.aggregation}: acc fp32 ${(r.accuracy!.fp32 * 100).toFixed(1)} int8 ${(r.accuracy!.quantized * 100).toFixed(1)} agreement(all) ${(all.agreement * 100).toFixed(2)}% relL2 ${all.output.relativeL2.toExponential(2)} bytes ${r.bytes.fp32} -> ${r.bytes.quantized}`);
+    console.log(`${id} ${o.activations}/${o.aggregation}/${o.gemm}: acc fp32 ${(r.accuracy!.fp32 * 100).toFixed(1)} int8 ${(r.accuracy!.quantized * 100).toFixed(1)} agreement(all) ${(all.agreement * 100).toFixed(2)}% relL2 ${all.output.relativeL2.toExponential(2)} bytes ${r.bytes.fp32} -> ${r.bytes.quantized}`);
     expect(r.rows).toBe(1000);
     expect(Math.abs(r.accuracy!.quantized - r.accuracy!.fp32)).toBeLessThanOrEqual(0.005 + 1e-12);
     expect(all.agreement).toBeGreaterThanOrEqual(0.98);
@@ -88,7 +89,7 @@ describe.each(CASES)('quantized PyG model $id', ({ id, x }) => {
     const params = Object.fromEntries(Object.entries(fp.parameters()).map(([k, t]) => [k, t.clone()]));
     const q = quantize(fp);
     expect(fp.quantization).toBeNull();
-    expect(q.quantization).toEqual({ weights: 'int8', activations: 'dynamic', aggregation: 'int8', skip: [] });
+    expect(q.quantization).toEqual({ weights: 'int8', activations: 'dynamic', aggregation: 'int8', gemm: 'auto', skip: [] });
     const a = q.forwardSync(cora.graph, x).clone();
     const b = await q.forward(cora.graph, x);
     expect(same(a, b)).toBe(true);
@@ -97,7 +98,7 @@ describe.each(CASES)('quantized PyG model $id', ({ id, x }) => {
   });
 
   it('saves int8 tensors and loads back to bitwise identical outputs', () => {
-    const q = quantize(fp, { activations: 'static', calibration: { graph: cora.graph, x }, observer: 'percentile' });
+    const q = quantize(fp, { activations: 'static', calibration: { graph: cora.graph, x }, observer: 'percentile', gemm: 'int8' });
     withTmp((dir) => {
       q.save(dir);
       const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { quantization: Record<string, unknown> };
@@ -128,7 +129,7 @@ describe('quantize: what the plan computes', () => {
     // resetParameters leaves the bias zero; make it count.
     conv.loadStateDict({ ...conv.parameters(), bias: Tensor.from(Float32Array.from({ length: 21 }, (_, i) => (i - 10) / 7)) });
     const x = Tensor.from(Float32Array.from({ length: g.numNodes * 19 }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 5))), [g.numNodes, 19]);
-    const q = quantize(conv);
+    const q = quantize(conv, { gemm: 'int8' });
     const qw = ops.quantizeWeight(conv.parameters()['lin.weight']);
     const h = ops.quantizedLinearSync(x, qw) as Tensor<'float32'>;
     const pg = conv.propagationGraph(g).graph;
@@ -136,7 +137,7 @@ describe('quantize: what the plan computes', () => {
     const want = ops.addSync(agg, conv.parameters().bias);
     expect(same(q.forwardSync(g, x), want)).toBe(true);
     // fp32 aggregation: the same GEMM, then the fp32 spmm.
-    const q32 = quantize(conv, { aggregation: 'fp32' });
+    const q32 = quantize(conv, { aggregation: 'fp32', gemm: 'int8' });
     expect(same(q32.forwardSync(g, x), ops.addSync(ops.spmmSync(pg, h, { weights: 'graph' }), conv.parameters().bias))).toBe(true);
   });
 
@@ -144,11 +145,23 @@ describe('quantize: what the plan computes', () => {
     const g = awkward(7);
     const lin = new nn.Linear({ inChannels: 5, outChannels: 3 }).resetParameters({ seed: 1 });
     const x = Tensor.from(Float32Array.from({ length: g.numNodes * 5 }, (_, i) => ((i * 7) % 11) - 3), [g.numNodes, 5]);
-    const q = quantize(lin, { activations: 'static', calibration: [{ graph: g, x }] });
+    const q = quantize(lin, { activations: 'static', calibration: [{ graph: g, x }], gemm: 'int8' });
     // Observed range [-3, 7] -> scale 10/255, zero point round(3 / scale) = 77.
     const scale = Math.fround(10 / 255);
     const want = ops.quantizedLinearSync(x, ops.quantizeWeight(lin.parameters().weight), { bias: lin.parameters().bias, input: { scale, zeroPoint: 77 } }) as Tensor<'float32'>;
     expect(same(q.forwardSync(g, x), want)).toBe(true);
+  });
+
+  it("gemm 'auto' runs narrow linears (< 64 outputs) in fp32 on the dequantized weights, wide ones in int8", () => {
+    const g = awkward(9);
+    const x = Tensor.from(Float32Array.from({ length: g.numNodes * 40 }, (_, i) => Math.sin(i * 0.1)), [g.numNodes, 40]);
+    for (const m of [63, 64]) {
+      const lin = new nn.Linear({ inChannels: 40, outChannels: m }).resetParameters({ seed: m });
+      const w = lin.parameters().weight;
+      const qw = ops.quantizeWeight(w);
+      const want = m < 64 ? ops.linearSync(x, ops.dequantizeWeight(qw), { bias: lin.parameters().bias }) : (ops.quantizedLinearSync(x, qw, { bias: lin.parameters().bias }) as Tensor<'float32'>);
+      expect(same(quantize(lin).forwardSync(g, x), want)).toBe(true);
+    }
   });
 
   it('skipping every layer gives the fp32 model bit for bit; skip names are checked', () => {
@@ -185,7 +198,7 @@ describe('quantize: what the plan computes', () => {
     const g = Graph.fromCOO(new Int32Array([0, 1, 2, 3, 1]), new Int32Array([1, 2, 3, 0, 3]), { numNodes: 4 });
     const gat = new nn.GATConv({ inChannels: 6, outChannels: 4, heads: 2 }).resetParameters({ seed: 5 });
     const x = Tensor.from(Float32Array.from({ length: 24 }, (_, i) => Math.cos(i)), [4, 6]);
-    const out = quantize(gat).forwardSync(g, x);
+    const out = quantize(gat, { gemm: 'int8' }).forwardSync(g, x);
     const ref = gat.forwardSync(g, x);
     let num = 0;
     let den = 0;
@@ -203,6 +216,7 @@ describe('quantize: what the plan computes', () => {
     expectError(() => quantize(lin, { activations: 'static' }), 'ERR_INVALID_ARG_VALUE', TypeError, /calibration/);
     expectError(() => quantize(lin, { calibration: [] }), 'ERR_INVALID_ARG_VALUE', TypeError, /calibration/);
     expectError(() => quantize(lin, { aggregation: 'int4' as never }), 'ERR_INVALID_ARG_VALUE', TypeError, /aggregation/);
+    expectError(() => quantize(lin, { gemm: 'fp16' as never }), 'ERR_INVALID_ARG_VALUE', TypeError, /gemm/);
     expectError(() => quantize(lin, { activations: 'static', calibration: [{} as never] }), 'ERR_INVALID_ARG_TYPE', TypeError, /calibration\[0\]/);
     expectError(() => quantize(lin, { percentile: 40 }), 'ERR_INVALID_ARG_VALUE', TypeError, /percentile/);
     expectError(() => quantize(lin, { bogus: 1 } as never), 'ERR_INVALID_ARG_VALUE', TypeError, /bogus/);

@@ -6,7 +6,7 @@
  *   `<name>_input_zero_point` I32 [1]  … and zero point
  * and every other tensor as in an fp32 model. model.json records the scheme:
  *   "quantization": { "format": "gnn-kernels-int8", "version": 1, "weights": "int8",
- *     "activations": "dynamic" | "static", "aggregation": "int8" | "fp32", "skip": [...],
+ *     "activations": "dynamic" | "static", "aggregation": "int8" | "fp32", "gemm": "auto" | "int8", "skip": [...],
  *     "observer"?: "minmax" | "percentile", "percentile"?: 99.99, "tensors": ["conv1.lin.weight", …] }
  * Loading restores the same codes and scales, so a reloaded model computes bitwise the same outputs.
  * @internal
@@ -41,7 +41,7 @@ export function quantizedParts(module: Module, params: Record<string, Tensor>): 
     names.push(site.name);
   }
   const s = plan.scheme;
-  const json: Record<string, unknown> = { format: QUANT_FORMAT, version: QUANT_VERSION, weights: s.weights, activations: s.activations, aggregation: s.aggregation, skip: s.skip };
+  const json: Record<string, unknown> = { format: QUANT_FORMAT, version: QUANT_VERSION, weights: s.weights, activations: s.activations, aggregation: s.aggregation, gemm: s.gemm, skip: s.skip };
   if (s.observer !== undefined) json.observer = s.observer;
   if (s.percentile !== undefined) json.percentile = s.percentile;
   json.tensors = names.sort();
@@ -72,6 +72,7 @@ export function restoreQuantization(entry: unknown, tensors: Record<string, Tens
     weights: oneOf(q.weights, ['int8'], 'weights'),
     activations: oneOf(q.activations, ['dynamic', 'static'], 'activations'),
     aggregation: oneOf(q.aggregation, ['int8', 'fp32'], 'aggregation'),
+    gemm: oneOf(q.gemm, ['auto', 'int8'] as const, 'gemm'),
     skip: [],
   };
   if (!Array.isArray(q.skip) || q.skip.some((s) => typeof s !== 'string')) throw fail(`model.json: quantization.skip: expected an array of layer names, got ${JSON.stringify(q.skip)}`);

@@ -38,6 +38,8 @@ export interface QuantizationScheme {
   weights: 'int8';
   activations: 'dynamic' | 'static';
   aggregation: 'int8' | 'fp32';
+  /** 'auto': int8 GEMMs only for linears with at least MIN_INT8_OUTPUTS outputs; 'int8': all. */
+  gemm: 'auto' | 'int8';
   skip: string[];
   /** Static activations: how the input ranges were observed. */
   observer?: 'minmax' | 'percentile';
@@ -46,6 +48,14 @@ export interface QuantizationScheme {
 
 // An int8 GEMM does about a quarter of the fp32 instruction work per multiply-add.
 const INT8_GEMM_WORK = 0.25;
+
+/**
+ * Linears with fewer output channels than this run the fp32 GEMM on the dequantized weights: the
+ * per-row quantization of x inside the int8 GEMM then costs more than the GEMM saves. Measured
+ * (BENCHMARKS.md, "Quantized models"): 262 144 x 256 inputs, fp32 / int8 time ratio 0.60-0.69 at
+ * M = 8 and 16, 0.74-0.83 at 32, 0.97-1.05 at 48, 1.16-1.20 at 64, 1.70-1.77 at 128.
+ */
+export const MIN_INT8_OUTPUTS = 64;
 
 export class QuantPlan implements ForwardPlan {
   readonly kind = 'int8';
@@ -60,9 +70,11 @@ export class QuantPlan implements ForwardPlan {
 
   linear(x: Features, weight: Tensor<'float32'>, options: Record<string, unknown> | undefined): Pending | null {
     const site = this.sites.get(weight);
-    // Sparse (bag-of-words) or 1-D inputs run the fp32 kernel on the module's weight, which holds
-    // the dequantized int8 values: the same weights, activations left exact.
+    // Sparse (bag-of-words) or 1-D inputs, and with gemm 'auto' narrow outputs, run the fp32
+    // kernel on the module's weight, which holds the dequantized int8 values: the same weights,
+    // activations left exact.
     if (site === undefined || x instanceof CsrMatrix || x.rank !== 2) return null;
+    if (this.scheme.gemm === 'auto' && weight.shape[0] < MIN_INT8_OUTPUTS) return null;
     const opts: ops.QuantizedLinearOptions = {
       bias: (options?.bias as Tensor<'float32'> | null | undefined) ?? null,
       activation: options?.activation as ops.ActivationName | undefined,

@@ -52,11 +52,17 @@ export interface QuantizeModelOptions {
   percentile?: number;
   /** 'int8' (default): aggregations gather int8 features; 'fp32' keeps them exact. */
   aggregation?: 'int8' | 'fp32';
+  /**
+   * 'auto' (default): linears with fewer than 64 outputs run the fp32 GEMM on their dequantized
+   * weights (quantizing each input row costs more than the int8 GEMM saves there; measured,
+   * BENCHMARKS.md); 'int8': every quantized linear runs the int8 GEMM.
+   */
+  gemm?: 'auto' | 'int8';
   /** Layer names (dotted, as in parameter names, e.g. 'conv1' or 'conv1.nn.0') kept in fp32. */
   skip?: string[];
 }
 
-const OPTION_KEYS = ['weights', 'activations', 'calibration', 'observer', 'percentile', 'aggregation', 'skip'] as const;
+const OPTION_KEYS = ['weights', 'activations', 'calibration', 'observer', 'percentile', 'aggregation', 'gemm', 'skip'] as const;
 
 function checkCalibration(value: unknown): CalibrationInput[] {
   const list = Array.isArray(value) ? value : [value];
@@ -107,6 +113,8 @@ export function quantize<M extends Module>(model: M, options?: QuantizeModelOpti
   if (activations !== 'dynamic' && activations !== 'static') throw invalidArgValue('activations', "'dynamic' or 'static'", activations);
   const aggregation = opts.aggregation ?? 'int8';
   if (aggregation !== 'int8' && aggregation !== 'fp32') throw invalidArgValue('aggregation', "'int8' or 'fp32'", aggregation);
+  const gemm = opts.gemm ?? 'auto';
+  if (gemm !== 'auto' && gemm !== 'int8') throw invalidArgValue('gemm', "'auto' or 'int8'", gemm);
   const skip = opts.skip ?? [];
   if (!Array.isArray(skip) || skip.some((s) => typeof s !== 'string')) throw invalidArgType('skip', 'an array of layer names', skip);
   const observer = opts.observer ?? 'minmax';
@@ -137,7 +145,7 @@ export function quantize<M extends Module>(model: M, options?: QuantizeModelOpti
   const sites = new Map<Tensor, LinearSite>();
   for (const [name, weight] of quantized) sites.set(loaded[name], { name, weight, input: null });
 
-  const scheme: QuantizationScheme = { weights: 'int8', activations, aggregation, skip: [...skip] };
+  const scheme: QuantizationScheme = { weights: 'int8', activations, aggregation, gemm, skip: [...skip] };
   if (activations === 'static') {
     scheme.observer = observer;
     if (observer === 'percentile') scheme.percentile = percentile;
