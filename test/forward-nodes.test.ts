@@ -9,11 +9,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CsrMatrix, Graph, Tensor, io, loadModelSync, nn } from '../lib/index';
 import type { Features } from '../lib/index';
 import { buildFrontier } from '../lib/nn/block';
+import { planQuery, receptiveSettings } from '../lib/nn/receptive';
 import { awkwardGraph, edgeIndexOf, randomArray } from './fixtures/graphs';
 
 const base = awkwardGraph(21, { numNodes: 900, hubDegree: 700, isolated: 30 });
@@ -66,6 +67,14 @@ async function exact(model: nn.Sequential, g: Graph, input: Features, label: str
   const nodes = Int32Array.of(HUB, 40, 41);
   sameBits((await model.forwardNodes(g, input, nodes, options)).data, rowsOf(full, nodes), `${label}, async`);
 }
+
+// Blocks however large the frontier (the default runs the full pass past 30% of the nodes; tested below).
+beforeAll(() => {
+  receptiveSettings.fullPassFraction = Infinity;
+});
+afterAll(() => {
+  receptiveSettings.fullPassFraction = 0.3;
+});
 
 const seq = (...m: nn.Module[]) => new nn.Sequential(m);
 const mlp = (i: number, o: number) => seq(new nn.Linear({ inChannels: i, outChannels: 16 }), new nn.ReLU(), new nn.Linear({ inChannels: 16, outChannels: o }));
@@ -202,6 +211,24 @@ describe('forwardNodes: PyG-trained models', () => {
     const n = cora.graph.numNodes;
     const xt = Tensor.from(inputs[input], [n, inputs[input].length / n]);
     await exact(model, cora.graph, xt, id);
+  });
+});
+
+describe('forwardNodes: large frontiers', () => {
+  it('past fullPassFraction of the nodes, the full pass runs and gives the same rows', () => {
+    const model = seq(new nn.SAGEConv({ inChannels: FIN, outChannels: 8 }), new nn.ReLU(), new nn.GCNConv({ inChannels: 8, outChannels: 4 })).resetParameters({ seed: 1 });
+    const nodes = Int32Array.of(HUB, 1, 2, HUB);
+    const viaBlocks = model.forwardNodesSync(graph, x, nodes);
+    expect(planQuery(model, graph, x, nodes, undefined, null).frontier).not.toBeNull();
+    receptiveSettings.fullPassFraction = 0.01;
+    try {
+      expect(planQuery(model, graph, x, nodes, undefined, null).frontier).toBeNull();
+      // Sampling always cuts blocks.
+      expect(planQuery(model, graph, x, nodes, { fanout: [2, 2] }, null).frontier).not.toBeNull();
+      sameBits(model.forwardNodesSync(graph, x, nodes).data, viaBlocks.data, 'full pass');
+    } finally {
+      receptiveSettings.fullPassFraction = Infinity;
+    }
   });
 });
 

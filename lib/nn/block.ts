@@ -263,10 +263,15 @@ export interface FrontierOptions {
   /** Per hop, from the query nodes outwards: at most this many in-edges per node (−1: all). */
   fanout: readonly number[] | null;
   seed: number;
+  /** Give up (return null) once S_0 would hold more nodes than this. */
+  maxNodes?: number;
 }
 
-/** Builds the frontier of `seeds` (distinct node ids) over `hops` hops of `full`. */
-export function buildFrontier(full: Graph, seeds: Int32Array, hops: number, options: FrontierOptions): Frontier {
+/** Builds the frontier of `seeds` (distinct node ids) over `hops` hops of `full` (null: over maxNodes). */
+export function buildFrontier(full: Graph, seeds: Int32Array, hops: number, options: FrontierOptions & { maxNodes: number }): Frontier | null;
+export function buildFrontier(full: Graph, seeds: Int32Array, hops: number, options: FrontierOptions): Frontier;
+export function buildFrontier(full: Graph, seeds: Int32Array, hops: number, options: FrontierOptions): Frontier | null {
+  const maxNodes = options.maxNodes ?? Infinity;
   const h0 = graphHandle(full);
   const fptr = h0.indptr;
   const findices = h0.indices;
@@ -294,27 +299,44 @@ export function buildFrontier(full: Graph, seeds: Int32Array, hops: number, opti
       const k = options.fanout === null ? -1 : options.fanout[distance];
       const rows = sizes[h];
       const indptr = new Int32Array(rows + 1);
-      const positions: number[] = [];
+      let positions = new Int32Array(64);
+      let used = 0;
+      const push = (p: number): void => {
+        if (used === positions.length) {
+          const grown = new Int32Array(positions.length * 2);
+          grown.set(positions);
+          positions = grown;
+        }
+        positions[used++] = p;
+      };
       for (let i = 0; i < rows; i++) {
         const v = nodes[i];
         const b = Number(fptr[v]);
         const e = Number(fptr[v + 1]);
         if (k < 0 || e - b <= k) {
-          for (let p = b; p < e; p++) positions.push(p);
+          for (let p = b; p < e; p++) push(p);
         } else {
           // Self loops are not sampled (they are the node's own term): kept, and fanout bounds the rest.
-          const others: number[] = [];
-          const loops: number[] = [];
-          for (let p = b; p < e; p++) (findices[p] === v ? loops : others).push(p);
-          const picked = others.length <= k ? others : sampleIndices(others.length, k, options.seed, distance, v).map((j) => others[j]);
-          const row = loops.length === 0 ? picked : [...picked, ...loops].sort((x, y) => x - y);
-          for (const p of row) positions.push(p);
+          let loops = 0;
+          for (let p = b; p < e; p++) if (findices[p] === v) loops++;
+          if (loops === 0) {
+            for (const j of sampleIndices(e - b, k, options.seed, distance, v)) push(b + j);
+          } else {
+            const others: number[] = [];
+            for (let p = b; p < e; p++) if (findices[p] !== v) others.push(p);
+            const picked = others.length <= k ? others : sampleIndices(others.length, k, options.seed, distance, v).map((j) => others[j]);
+            for (let p = b; p < e; p++) if (findices[p] === v) picked.push(p);
+            for (const p of picked.sort((x, y) => x - y)) push(p);
+          }
         }
-        indptr[i + 1] = positions.length;
+        indptr[i + 1] = used;
       }
-      for (const p of positions) add(findices[p]);
+      for (let j = 0; j < used; j++) {
+        add(findices[positions[j]]);
+        if (count > maxNodes) return null;
+      }
       sizes[h - 1] = count;
-      parts[h - 1] = { indptr, positions: Int32Array.from(positions) };
+      parts[h - 1] = { indptr, positions: positions.slice(0, used) };
     }
     // Local ids are final once assigned (each set is a prefix of the one before).
     for (const part of parts) part.cols = Int32Array.from(part.positions, (p) => local[findices[p]]);

@@ -78,8 +78,15 @@ export function embedLayers(chain: Chain, options: EmbedOptions | undefined): nu
 export interface Query {
   steps: Steps;
   finish(result: Features): Tensor<'float32'>;
-  frontier: Frontier;
+  /** null when the frontier grew past receptiveSettings.fullPassFraction of the graph and the full pass runs instead. */
+  frontier: Frontier | null;
 }
+
+/**
+ * Without sampling, a frontier S_0 above `fullPassFraction` of the nodes runs the full-graph pass
+ * instead (the tests raise it to check the blocks on large frontiers too).
+ */
+export const receptiveSettings = { fullPassFraction: 0.3 };
 
 function rowsOf(x: Features): number {
   if (x instanceof CsrMatrix) return x.shape[0];
@@ -145,9 +152,19 @@ export function planQuery(
     where[i] = u;
     if (u !== i) reordered = true;
   }
-  const frontier = buildFrontier(graph, Int32Array.from(unique), hops, { fanout, seed });
-  const x0 = gatherRows(input, frontier.nodes);
   const context: ForwardContext = opts.edgeAttr === undefined ? {} : { edgeAttr: opts.edgeAttr };
+  // Without sampling, a frontier that covers most of the graph costs more to cut than to skip: the
+  // full pass gives the same rows (that is the contract), so run it and pick them.
+  const maxNodes = fanout === null || fanout.every((k) => k < 0) ? receptiveSettings.fullPassFraction * graph.numNodes : Infinity;
+  const frontier = buildFrontier(graph, Int32Array.from(unique), hops, { fanout, seed, maxNodes });
+  if (frontier === null) {
+    return {
+      steps: scoped(model, graph, input, context, chain.plan),
+      finish: (result) => gatherRows(denseFeatures(result), nodes) as Tensor<'float32'>,
+      frontier: null,
+    };
+  }
+  const x0 = gatherRows(input, frontier.nodes);
   return {
     steps: scoped(model, frontier.blocks[0], x0, context, chain.plan),
     finish: (result) => {
