@@ -6,7 +6,8 @@
  * repeats after warm-up (the host is shared and noisy).
  *
  *   npm run bench:query
- *   env: BENCH_SCALE (20), BENCH_THREADS (1,2), BENCH_REPEATS (300), BENCH_FULL_REPEATS (5)
+ *   env: BENCH_SCALE (20), BENCH_THREADS (1,2), BENCH_REPEATS (300), BENCH_FULL_REPEATS (5),
+ *   BENCH_FRONTIERS (full,fanout), BENCH_CELL_BUDGET_MS (20000)
  */
 import { Random } from '../lib/generators/random';
 import { Tensor, getNumThreads, nn, randomValues, rmat, setNumThreads } from '../lib/index';
@@ -17,6 +18,11 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 20);
 const THREADS = list(process.env.BENCH_THREADS, '1,2').map(Number);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 300);
 const FULL_REPEATS = Number(process.env.BENCH_FULL_REPEATS ?? 5);
+// A cell stops after this much time once it has MIN_REPEATS samples (large full-frontier queries
+// cost close to a full pass each).
+const CELL_BUDGET_MS = Number(process.env.BENCH_CELL_BUDGET_MS ?? 20000);
+const MIN_REPEATS = 20;
+const FRONTIERS = list(process.env.BENCH_FRONTIERS, 'full,fanout');
 const SIZES = [1, 16, 256];
 
 function percentile(samples: number[], q: number): number {
@@ -50,24 +56,22 @@ function main(): void {
     }
     const fullMs = percentile(full, 0.5);
     console.error(`t=${threads} full graph: p50 ${fmt(fullMs, 1)} ms`);
-    for (const fanout of [null, [10, 5]] as const) {
+    const kinds = [null, [10, 5]] as const;
+    for (const fanout of kinds.filter((f) => FRONTIERS.includes(f === null ? 'full' : 'fanout'))) {
       for (const size of SIZES) {
         const rng = new Random(1000 + size);
         const query = () => Int32Array.from({ length: size }, () => rng.int(n));
         const opts = fanout === null ? undefined : { fanout: [...fanout], seed: 1 };
-        // Fewer repeats where one query costs a large share of a full pass.
-        const repeats = fanout === null && size === 256 ? Math.max(20, REPEATS / 10) : REPEATS;
-        for (let i = 0; i < Math.min(30, repeats / 5); i++) model.forwardNodesSync(g, x, query(), opts);
+        for (let i = 0; i < (fanout === null ? 3 : 30); i++) model.forwardNodesSync(g, x, query(), opts);
         const samples: number[] = [];
-        let frontier = 0;
-        for (let r = 0; r < repeats; r++) {
+        const start = Date.now();
+        for (let r = 0; r < REPEATS && (r < MIN_REPEATS || Date.now() - start < CELL_BUDGET_MS); r++) {
           const nodes = query();
           const s = process.hrtime.bigint();
-          const out = model.forwardNodesSync(g, x, nodes, opts);
+          model.forwardNodesSync(g, x, nodes, opts);
           samples.push(Number(process.hrtime.bigint() - s) / 1e6);
-          frontier += out.shape[0];
         }
-        void frontier;
+        const repeats = samples.length;
         const p50 = percentile(samples, 0.5);
         const p99 = percentile(samples, 0.99);
         const label = fanout === null ? 'full frontier' : `fanout [${fanout.join(', ')}]`;

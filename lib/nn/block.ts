@@ -233,6 +233,19 @@ function scratch(full: Graph): Int32Array {
   return derived(full, 'block:local', () => new Int32Array(full.numNodes).fill(-1));
 }
 
+/** Self loops of every row (so that sampling a hub's row need not scan it). */
+function loopCounts(full: Graph): Uint8Array {
+  return derived(full, 'block:loops', () => {
+    const h = graphHandle(full);
+    const out = new Uint8Array(full.numNodes);
+    for (let v = 0; v < full.numNodes; v++) {
+      const end = Number(h.indptr[v + 1]);
+      for (let p = Number(h.indptr[v]); p < end; p++) if (h.indices[p] === v) out[v] = 1;
+    }
+    return out;
+  });
+}
+
 /** A 32-bit mixing function (the finaliser of MurmurHash3's successor, "lowbias32"). */
 function mix(x: number): number {
   x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
@@ -277,6 +290,7 @@ export function buildFrontier(full: Graph, seeds: Int32Array, hops: number, opti
   const findices = h0.indices;
   const fweights = h0.weights;
   const local = scratch(full);
+  const loops = options.fanout === null ? null : loopCounts(full);
   let nodes = new Int32Array(Math.max(16, seeds.length * 2));
   let count = 0;
   const add = (u: number): void => {
@@ -317,9 +331,7 @@ export function buildFrontier(full: Graph, seeds: Int32Array, hops: number, opti
           for (let p = b; p < e; p++) push(p);
         } else {
           // Self loops are not sampled (they are the node's own term): kept, and fanout bounds the rest.
-          let loops = 0;
-          for (let p = b; p < e; p++) if (findices[p] === v) loops++;
-          if (loops === 0) {
+          if (loops![v] === 0) {
             for (const j of sampleIndices(e - b, k, options.seed, distance, v)) push(b + j);
           } else {
             const others: number[] = [];

@@ -3,14 +3,45 @@
  * only the rows the layers after it read (the frontier, block.ts). The serving path: its cost
  * follows the query's L-hop neighbourhood, not the graph.
  *
- * - Without a fan-out the rows are the same bits as the full-graph forward's (each layer derives
- *   its graph from the full graph and sees every row's edges, weights and order unchanged; the
- *   kernels compute a row independently of the others and of its position).
- * - With `fanout` (one entry per hop, the query nodes' own neighbours first, as PyG's
- *   num_neighbors; −1 = all), each node aggregates over at most that many of its in-edges, drawn
- *   uniformly without replacement from a stream that depends only on (seed, hop, node).
- * - `embed` caches the output of the model's first layers over the full graph, so that a query
- *   needs only the hops after them.
+ * API (on Sequential, so on Model): forwardNodesSync(graph, x, nodes, { fanout, seed, edgeAttr })
+ * runs on the calling thread, forwardNodes(...) is its Promise form (the forward / forwardSync
+ * naming, as Node's fs); embedSync / embed and clearEmbeddings manage the embedding cache.
+ *
+ * Exact (no fanout): the rows are the same bits as the full-graph forward's. Each layer derives its
+ * graph from the FULL graph (GCN normalisation and degrees, GAT's loops, DGL's degree weights, the
+ * Chebyshev Laplacian; cached per graph) and runs on its restriction to the frontier rows, so every
+ * row sees the same edges, weights and order; the kernels compute a row independently of the other
+ * rows and of its position (spmm and attention: one task per row; GEMM: each element accumulated in
+ * increasing k in K-blocks that depend on K and M only, partial row tiles included). When the
+ * frontier exceeds receptiveSettings.fullPassFraction of the graph, the full pass runs instead and
+ * its rows are picked (same bits, less work).
+ *
+ * Fan-out: one entry per hop, the query nodes' own neighbours first (PyG's num_neighbors order);
+ * −1 = all. A node with more in-edges than its hop's fanout keeps `fanout` of them, uniformly
+ * without replacement, from a stream that depends only on (seed, hop distance, node): the same
+ * node gets the same sample whatever else is queried, on any thread count. Parallel edges count as
+ * separate edges (as PyG and DGL sample edges). Self loops are not sampled: they are always kept.
+ * Then, on the sampled edges:
+ * - mean (SAGE, GIN, GraphConv 'mean'): the mean over the sampled edges, as PyG's NeighborLoader;
+ * - sum (GIN, GraphConv 'add', SAGE 'sum'), max, min: over the sample, not rescaled (PyG, DGL);
+ * - GAT / GATv2: softmax over the sampled edges plus the node's loop (as PyG on the subgraph);
+ * - GCN, SGConv, APPNP, ChebConv and DGL's degree norms: each kept edge keeps its FULL-graph
+ *   normalised weight (degrees of the full graph, loop included); nothing is renormalised over the
+ *   sample. This differs from PyG's NeighborLoader + GCNConv, whose gcn_norm runs on the sampled
+ *   subgraph (degrees = sampled in-degree + 1, and an outermost-hop source has degree 1), and from
+ *   DGL's GraphConv on a block (block degrees). Ours makes the self term exact and the neighbour
+ *   term a k-of-d subsample of the exact sum (in expectation k/d of it); use fanout with mean
+ *   aggregators when an unbiased scale matters.
+ * DGL's zero-in-degree check applies to the frontier rows only.
+ *
+ * Embedding cache: embed(graph, x, { layers }) runs the first `layers` top-level layers over the
+ * full graph (default: every layer before the last one that reads neighbours) and keeps the output;
+ * a later forwardNodes with the same graph object and the same x object starts there, so it costs
+ * the remaining hops only (fanout then has one entry per remaining hop). One embedding per model;
+ * embed() replaces it, clearEmbeddings() drops it; it is not invalidated by in-place changes to x
+ * or to the parameters (identity, not contents, is the key). If `layers` splits a Linear from the
+ * activation after it, the full pass fuses them and the embedding does not (the rows can then
+ * differ in the last bit).
  * @internal
  */
 import { GnnError, invalidArgType, invalidArgValue, outOfRange } from '../errors';
