@@ -32,6 +32,11 @@ export class Activation extends Module {
     return this.activation === 'leaky_relu' ? { negativeSlope: this.alpha } : this.activation === 'elu' ? { alpha: this.alpha } : {};
   }
 
+  /** Per node: no neighbours read. @internal */
+  override receptiveHops(): number {
+    return 0;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;
@@ -89,6 +94,11 @@ export class Softmax extends Module {
     return {};
   }
 
+  /** Per node: no neighbours read. @internal */
+  override receptiveHops(): number {
+    return 0;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;
@@ -110,6 +120,11 @@ export class Dropout extends Module {
     return { p: this.p };
   }
 
+  /** Per node: no neighbours read. @internal */
+  override receptiveHops(): number {
+    return 0;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;
@@ -123,6 +138,11 @@ export class Identity extends Module {
   protected args(): Record<string, unknown> {
     return {};
   }
+  /** Per node: no neighbours read. @internal */
+  override receptiveHops(): number {
+    return 0;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;

@@ -16,6 +16,7 @@ import type { Semantics } from './checks';
 import { Module } from './module';
 import type { ForwardContext } from './module';
 import { dglEdgeWeightNormGraph, dglNormGraph, pygGcnGraph } from './propagate';
+import { firstRows, hopGraphs } from './block';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -57,17 +58,26 @@ export class APPNP extends Module {
     return { K: this.K, alpha: this.alpha, dropout: this.dropout, addSelfLoops: this.addSelfLoops, normalize: this.normalize, semantics: this.semantics };
   }
 
+  /** K hops. @internal */
+  override receptiveHops(): number {
+    return this.K;
+  }
+
+  /** The graph one propagation step runs on. */
+  #propagation(graph: Graph): Graph {
+    if (this.semantics === 'pyg') return this.normalize ? pygGcnGraph(graph, this.addSelfLoops, false) : graph;
+    return graph.hasEdgeWeight ? dglEdgeWeightNormGraph(graph) : dglNormGraph(graph, 'both', false);
+  }
+
   *steps(graph: Graph, features: Features, context: ForwardContext): Steps {
     void context;
-    let g: Graph;
-    if (this.semantics === 'pyg') g = this.normalize ? pygGcnGraph(graph, this.addSelfLoops, false) : graph;
-    else g = graph.hasEdgeWeight ? dglEdgeWeightNormGraph(graph) : dglNormGraph(graph, 'both', false);
-    const weights = g.hasEdgeWeight ? ('graph' as const) : undefined;
     const x = denseFeatures(features);
     let h = x;
-    for (let k = 0; k < this.K; k++) {
-      const z = yield op.spmm(g, h, { weights });
-      h = yield op.add(z, x, { alpha: this.alpha, beta: 1 - this.alpha, out: z });
+    // One graph per step: the same graph K times, or K blocks whose rows shrink (block.ts).
+    for (const hop of hopGraphs(graph, this.K)) {
+      const g = this.#propagation(hop);
+      const z = yield op.spmm(g, h, { weights: g.hasEdgeWeight ? ('graph' as const) : undefined });
+      h = yield op.add(z, firstRows(x, z.shape[0]), { alpha: this.alpha, beta: 1 - this.alpha, out: z });
     }
     return h;
   }

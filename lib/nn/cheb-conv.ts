@@ -17,7 +17,7 @@ import { Tensor } from '../tensor';
 import { checkInteger, checkOptions } from '../validate';
 import { bool, channels, oneOf, semantics } from './checks';
 import type { Semantics } from './checks';
-import { derived } from './graph-cache';
+import { derivedGraph, firstRows, hopGraphs } from './block';
 import { columnSlice, renameKey } from './keys';
 import { Module } from './module';
 import type { ForwardContext } from './module';
@@ -39,7 +39,7 @@ export interface ChebConvOptions {
 
 /** L̂ as a weighted graph: −(2/λ)·(normalised A) off the diagonal plus one loop per node. */
 function scaledLaplacian(graph: Graph, sem: Semantics, normalization: 'sym' | 'rw' | null, lambdaMaxOption: number | null): Graph {
-  return derived(graph, `cheb:${sem}:${String(normalization)}:${String(lambdaMaxOption)}`, () => {
+  return derivedGraph(graph, `cheb:${sem}:${String(normalization)}:${String(lambdaMaxOption)}`, (graph) => {
     const n = graph.numNodes;
     const indices = graph.indices;
     const targets = csrTargets(graph);
@@ -153,25 +153,33 @@ export class ChebConv extends Module {
 
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
-    const g = scaledLaplacian(graph, this.semantics, this.normalization, this.lambdaMax);
+    // One hop per power of L̂ (K − 1): on a block chain each T_k has the rows of its hop, and every
+    // term is cut to the output rows (the first rows: see block.ts).
+    const hops = hopGraphs(graph, this.K - 1).map((h) => scaledLaplacian(h, this.semantics, this.normalization, this.lambdaMax));
+    const rows = hops.length === 0 ? graph.numNodes : hops[hops.length - 1].numNodes;
     const last = this.K - 1;
     const finish = (k: number) => (k === last ? { bias: this.bias?.value ?? null, activation: this.activation } : {});
     // Bias and activation ride on the last GEMM; the sum accumulates into the first output.
     if (this.K === 1) return yield op.linear(x, this.lins[0].value, finish(0));
-    let out = yield op.linear(x, this.lins[0].value);
+    let out = yield op.linear(firstRows(x, rows), this.lins[0].value);
     let prev = denseFeatures(x);
-    let cur = yield op.spmm(g, prev, { weights: 'graph' });
+    let cur = yield op.spmm(hops[0], prev, { weights: 'graph' });
     for (let k = 1; k <= last; k++) {
       if (k > 1) {
-        const next = yield op.spmm(g, cur, { weights: 'graph' });
-        const t = yield op.add(next, prev, { alpha: -1, beta: 2, out: next });
+        const next = yield op.spmm(hops[k - 1], cur, { weights: 'graph' });
+        const t = yield op.add(next, firstRows(prev, next.shape[0]), { alpha: -1, beta: 2, out: next });
         prev = cur;
         cur = t;
       }
-      const term = yield op.linear(cur, this.lins[k].value);
+      const term = yield op.linear(firstRows(cur, rows), this.lins[k].value);
       out = yield op.add(out, term, { out });
     }
     if (this.bias !== null) out = yield op.add(out, this.bias.value, { out });
     return this.activation === 'none' ? out : yield op.activation(out, this.activation, { out });
+  }
+
+  /** K − 1 hops (one per power of L̂). @internal */
+  override receptiveHops(): number {
+    return this.K - 1;
   }
 }

@@ -22,6 +22,7 @@ import { checkOptions } from '../validate';
 import { bool, channels, num, semantics } from './checks';
 import type { Semantics } from './checks';
 import { derived } from './graph-cache';
+import { blockEdges, derivedBlock, dstRows, fullGraphOf, gatherRows } from './block';
 import { blockDiagonal, headOutput } from './heads';
 import { mergeDuplicate, renameKey } from './keys';
 import { Module } from './module';
@@ -119,20 +120,36 @@ interface AttentionGraphOptions {
  * loop's filled as PyG does). @internal
  */
 export function attentionGraph(graph: Graph, context: ForwardContext, o: AttentionGraphOptions, layer: string): { graph: Graph; edgeAttr: Tensor<'float32'> | undefined } {
+  // Edge features are given for the full graph (a block's graph is cut from it: block.ts).
+  const full = fullGraphOf(graph);
   let edgeAttr = o.edgeDim === null ? undefined : context.edgeAttr;
   if (o.edgeDim !== null) {
-    if (edgeAttr === undefined) throw invalidArgValue('context.edgeAttr', `edge features [${graph.numEdges}, ${o.edgeDim}] (${layer} has edgeDim)`, undefined);
-    if (edgeAttr.numel !== graph.numEdges * o.edgeDim) {
-      throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `${layer}: context.edgeAttr: expected [${graph.numEdges}, ${o.edgeDim}], got [${edgeAttr.shape.join(', ')}]`);
+    if (edgeAttr === undefined) throw invalidArgValue('context.edgeAttr', `edge features [${full.numEdges}, ${o.edgeDim}] (${layer} has edgeDim)`, undefined);
+    if (edgeAttr.numel !== full.numEdges * o.edgeDim) {
+      throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `${layer}: context.edgeAttr: expected [${full.numEdges}, ${o.edgeDim}], got [${edgeAttr.shape.join(', ')}]`);
     }
-    edgeAttr = edgeAttr.reshape([graph.numEdges, o.edgeDim]);
+    edgeAttr = edgeAttr.reshape([full.numEdges, o.edgeDim]);
   }
   if (o.addSelfLoops) {
-    const looped = pygLoopedGraph(graph);
-    return { graph: looped.graph, edgeAttr: edgeAttr === undefined ? undefined : loopedEdgeAttr(looped, graph, edgeAttr, o.fillValue) };
+    const { graph: g, edges } = derivedBlock(graph, 'pyg-loops-graph', (f) => pygLoopedGraph(f).graph);
+    if (edgeAttr === undefined) return { graph: g, edgeAttr };
+    const attr = loopedEdgeAttrCached(pygLoopedGraph(full), full, edgeAttr, o.fillValue);
+    return { graph: g, edgeAttr: edges === null ? attr : (gatherRows(attr, edges) as Tensor<'float32'>) };
   }
   if (o.semantics === 'dgl' && !o.allowZeroInDegree) checkZeroInDegree(graph, layer);
-  return { graph, edgeAttr };
+  const edges = blockEdges(graph);
+  return { graph, edgeAttr: edgeAttr === undefined || edges === null ? edgeAttr : (gatherRows(edgeAttr, edges) as Tensor<'float32'>) };
+}
+
+const loopedAttrs = new WeakMap<Tensor, { looped: LoopedGraph; fill: 'mean' | number; attr: Tensor<'float32'> }>();
+
+/** loopedEdgeAttr, kept per edge-feature tensor while its graph and fill stay the same (receptive queries reuse it). */
+function loopedEdgeAttrCached(looped: LoopedGraph, original: Graph, edgeAttr: Tensor<'float32'>, fill: 'mean' | number): Tensor<'float32'> {
+  const hit = loopedAttrs.get(edgeAttr);
+  if (hit !== undefined && hit.looped === looped && hit.fill === fill) return hit.attr;
+  const attr = loopedEdgeAttr(looped, original, edgeAttr, fill);
+  loopedAttrs.set(edgeAttr, { looped, fill, attr });
+  return attr;
 }
 
 export class GATConv extends Module {
@@ -233,11 +250,16 @@ export class GATConv extends Module {
     };
   }
 
+  /** One hop. @internal */
+  override receptiveHops(): number {
+    return 1;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     const { graph: g, edgeAttr } = attentionGraph(graph, context, this, 'GATConv');
     const h = yield op.linear(x, this.weight.value);
     const aSrc = yield op.linear(h, blockDiagonal(this.attSrc.value, this.heads));
-    const aDst = yield op.linear(h, blockDiagonal(this.attDst.value, this.heads));
+    const aDst = yield op.linear(dstRows(g, h), blockDiagonal(this.attDst.value, this.heads));
     let edgeTerm: Tensor<'float32'> | undefined;
     if (this.linEdge !== null && this.attEdge !== null && edgeAttr !== undefined) {
       const e = yield op.linear(edgeAttr, this.linEdge.value);
@@ -245,6 +267,6 @@ export class GATConv extends Module {
     }
     const out = yield op.gatAggregate(g, h, aSrc, aDst, { negativeSlope: this.negativeSlope, edgeTerm });
     const o = { heads: this.heads, channels: this.outChannels, concat: this.concat, res: this.res?.value ?? null, bias: this.bias?.value ?? null };
-    return yield* headOutput(out, x, o);
+    return yield* headOutput(out, dstRows(g, x), o);
   }
 }

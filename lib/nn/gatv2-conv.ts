@@ -27,6 +27,7 @@ import { mergeDuplicate, renameKey } from './keys';
 import { Module } from './module';
 import type { ForwardContext } from './module';
 import { Param, present } from './params';
+import { dstRows } from './block';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -130,10 +131,15 @@ export class GATv2Conv extends Module {
     };
   }
 
+  /** One hop. @internal */
+  override receptiveHops(): number {
+    return 1;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     const { graph: g, edgeAttr } = attentionGraph(graph, context, this, 'GATv2Conv');
     const xl = yield op.linear(x, this.linL.value, { bias: this.linLBias?.value ?? null });
-    const xr = this.linR === null ? xl : yield op.linear(x, this.linR.value, { bias: this.linRBias?.value ?? null });
+    const xr = this.linR === null ? dstRows(g, xl) : yield op.linear(dstRows(g, x), this.linR.value, { bias: this.linRBias?.value ?? null });
     let scores: Tensor<'float32'>;
     if (this.linEdge !== null && edgeAttr !== undefined) {
       const { edgeIndex } = g.toEdgeIndex();
@@ -151,6 +157,6 @@ export class GATv2Conv extends Module {
     const alpha = yield op.edgeSoftmax(g, scores, { out: scores });
     const out = yield op.spmm(g, xl, { weights: alpha });
     const o = { heads: this.heads, channels: this.outChannels, concat: this.concat, res: this.res?.value ?? null, bias: this.bias?.value ?? null };
-    return yield* headOutput(out, x, o);
+    return yield* headOutput(out, dstRows(g, x), o);
   }
 }

@@ -105,6 +105,11 @@ export class GCNConv extends Module {
     return { graph: g, weighted: g.hasEdgeWeight };
   }
 
+  /** One hop. @internal */
+  override receptiveHops(): number {
+    return 1;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
     const { graph: g, weighted } = this.propagationGraph(graph);

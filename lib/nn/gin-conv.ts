@@ -27,6 +27,7 @@ import { Sequential, runChain } from './sequential';
 import { op } from './steps';
 import type { Steps } from './steps';
 import { scoped } from './scope';
+import { advance, dstRows } from './block';
 
 export interface GINConvOptions {
   /** The MLP applied after aggregation. */
@@ -90,6 +91,11 @@ export class GINConv extends Module {
     return { type: this.type, args: this.args(), modules: [{ ...this.nn.toJSON(), name: 'nn' }] };
   }
 
+  /** One hop, then nn's. @internal */
+  override receptiveHops(): number {
+    return 1 + this.nn.receptiveHops();
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     const eps = this.eps.value.data[0];
     if (!Number.isFinite(eps)) throw new GnnError('ERR_GNN_MODEL_FILE', `GINConv: eps: expected a finite number, got ${eps}`);
@@ -99,7 +105,7 @@ export class GINConv extends Module {
     if (first instanceof Linear && first.outChannels < first.inChannels && this.aggr !== 'max') {
       const p = yield op.linear(x, first.weight.value);
       let h = yield op.spmm(graph, p, { reduce: this.aggr, weights });
-      h = yield op.add(h, p, { alpha: 1 + eps, out: h });
+      h = yield op.add(h, dstRows(graph, p), { alpha: 1 + eps, out: h });
       let i = 1;
       const next = layers[1];
       if (first.bias !== null) h = yield op.add(h, first.bias.value, { out: h });
@@ -107,11 +113,11 @@ export class GINConv extends Module {
         h = yield op.activation(h, next.activation, { alpha: next.alpha, out: h });
         i = 2;
       }
-      return yield* runChain(layers.slice(i), graph, h, context);
+      return yield* runChain(layers.slice(i), advance(graph, 1), h, context);
     }
     const xd = denseFeatures(x);
     let h = yield op.spmm(graph, xd, { reduce: this.aggr, weights });
-    h = yield op.add(h, xd, { alpha: 1 + eps, out: h });
-    return yield* scoped(this.nn, graph, h, context);
+    h = yield op.add(h, dstRows(graph, xd), { alpha: 1 + eps, out: h });
+    return yield* scoped(this.nn, advance(graph, 1), h, context);
   }
 }

@@ -13,6 +13,7 @@ import { bool, channels, oneOf } from './checks';
 import { Module } from './module';
 import type { ForwardContext } from './module';
 import { Param, present } from './params';
+import { dstRows } from './block';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -52,6 +53,11 @@ export class GraphConv extends Module {
     return { inChannels: this.inChannels, outChannels: this.outChannels, aggr: this.aggr, bias: this.linRelBias !== null };
   }
 
+  /** One hop. @internal */
+  override receptiveHops(): number {
+    return 1;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
     const weights = graph.hasEdgeWeight ? ('graph' as const) : undefined;
@@ -65,7 +71,7 @@ export class GraphConv extends Module {
       const agg = yield op.spmm(graph, denseFeatures(x), { reduce: this.aggr, weights });
       out = yield op.linear(agg, this.linRel.value, { bias });
     }
-    const root = yield op.linear(x, this.linRoot.value);
+    const root = yield op.linear(dstRows(graph, x), this.linRoot.value);
     return yield op.add(out, root, { out });
   }
 }

@@ -30,3 +30,4 @@ export { GATv2Conv } from './gatv2-conv';
 export type { GATv2ConvOptions } from './gatv2-conv';
 export { BatchNorm, LayerNorm } from './norm';
 export type { BatchNormOptions, LayerNormOptions } from './norm';
+export type { EmbedOptions, ForwardNodesOptions } from './receptive';

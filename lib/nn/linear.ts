@@ -51,6 +51,11 @@ export class Linear extends Module {
     return op.linear(x, this.weight.value, { bias: this.bias?.value ?? null, activation, alpha });
   }
 
+  /** Per node: no neighbours read. @internal */
+  override receptiveHops(): number {
+    return 0;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     void context;

@@ -4,7 +4,7 @@
  * those names, describes itself as JSON (type + constructor arguments), and runs forward as a
  * sync / async pair over a graph and node features.
  */
-import { GnnError, invalidArgType } from '../errors';
+import { GnnError, invalidArgType, invalidArgValue } from '../errors';
 import { denseFeatures } from '../csr-matrix';
 import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
@@ -125,6 +125,17 @@ export abstract class Module {
     if (this.plan?.kind !== 'pruned') return null;
     const scheme = (this.plan as unknown as { scheme: PruningScheme }).scheme;
     return { ...scheme, skip: [...scheme.skip] };
+  }
+
+  /**
+   * Receptive-field inference (nn/block.ts, nn/receptive.ts): how many hops of in-neighbours one
+   * output row reads (0: only the row's own input). A module whose rows depend on the whole graph
+   * (pooling, graph-mode LayerNorm, batch statistics), or one that does not say, throws
+   * ERR_INVALID_ARG_VALUE naming it.
+   * @internal
+   */
+  receptiveHops(): number {
+    throw invalidArgValue('model', `node-local layers for receptive-field inference (${this.type} reads rows of the whole graph)`, this.type);
   }
 
   /** The forward pass on the calling thread (lowest overhead; the call for worker threads). */

@@ -118,6 +118,11 @@ export class BatchNorm extends Module {
     return { scale, shift };
   }
 
+  /** Per node with running statistics; batch statistics read every row. @internal */
+  override receptiveHops(): number {
+    return this.trackRunningStats ? 0 : super.receptiveHops();
+  }
+
   *steps(graph: Graph, features: Features, context: ForwardContext): Steps {
     void graph;
     void context;
@@ -161,6 +166,11 @@ export class LayerNorm extends Module {
 
   protected args(): Record<string, unknown> {
     return { inChannels: this.inChannels, eps: this.eps, affine: this.weight !== null, mode: this.mode };
+  }
+
+  /** 'node' mode is per node; 'graph' mode reads every row of the graph. @internal */
+  override receptiveHops(): number {
+    return this.mode === 'node' ? 0 : super.receptiveHops();
   }
 
   *steps(graph: Graph, features: Features, context: ForwardContext): Steps {

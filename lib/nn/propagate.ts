@@ -2,12 +2,14 @@
  * The graphs a convolution propagates over, derived once per graph and recipe (graph-cache.ts):
  * PyG's gcn_norm with its exact self-loop rules, DGL's degree normalisations (out-degree of the
  * source, in-degree of the target, unweighted counts clamped to 1), and the zero-in-degree check
- * DGL makes.
+ * DGL makes. Each derivation runs on the full graph, also when the layer runs on a block
+ * (block.ts: derivedGraph restricts the result to the block's rows).
  * @internal
  */
 import { GnnError } from '../errors';
 import { withCsrWeights } from '../graph';
 import type { Graph } from '../graph';
+import { derivedGraph } from './block';
 import { derived } from './graph-cache';
 
 /**
@@ -16,7 +18,7 @@ import { derived } from './graph-cache';
  */
 export function pygGcnGraph(graph: Graph, addSelfLoops: boolean, improved: boolean): Graph {
   const effective = improved && graph.hasEdgeWeight;
-  return derived(graph, `pyg-gcn:${addSelfLoops}:${effective}`, () => graph.gcnNorm({ addSelfLoops, improved: effective }));
+  return derivedGraph(graph, `pyg-gcn:${addSelfLoops}:${effective}`, (g) => g.gcnNorm({ addSelfLoops, improved: effective }));
 }
 
 export type DglNorm = 'both' | 'right' | 'left' | 'none';
@@ -43,7 +45,7 @@ export function csrTargets(graph: Graph): Int32Array {
  */
 export function dglNormGraph(graph: Graph, norm: DglNorm, useEdgeWeight: boolean, inDegreeBothSides = false): Graph {
   if (norm === 'none') return graph;
-  return derived(graph, `dgl-norm:${norm}:${useEdgeWeight}:${inDegreeBothSides}`, () => {
+  return derivedGraph(graph, `dgl-norm:${norm}:${useEdgeWeight}:${inDegreeBothSides}`, (graph) => {
     const inDeg = graph.inDegrees();
     const outDeg = inDegreeBothSides ? inDeg : graph.outDegrees();
     const indices = graph.indices;
@@ -81,7 +83,7 @@ export function checkZeroInDegree(graph: Graph, layer: string): void {
  * degrees (the recipe DGL's SGConv and APPNPConv follow when given edge weights).
  */
 export function dglEdgeWeightNormGraph(graph: Graph): Graph {
-  return derived(graph, 'dgl-edge-weight-norm', () => {
+  return derivedGraph(graph, 'dgl-edge-weight-norm', (graph) => {
     const w = graph.edgeWeight;
     if (w === null) return graph;
     const indices = graph.indices;

@@ -26,6 +26,7 @@ import { l2NormalizeRows } from './row-norm';
 import { op } from './steps';
 import type { Steps } from './steps';
 import { derived } from './graph-cache';
+import { dstRows } from './block';
 
 export interface SAGEConvOptions {
   inChannels: number;
@@ -114,6 +115,11 @@ export class SAGEConv extends Module {
     return { ...common, aggr: this.aggr, normalize: this.normalize, rootWeight: this.rootWeight, project: this.project };
   }
 
+  /** One hop. @internal */
+  override receptiveHops(): number {
+    return 1;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
     const bias = this.linLBias?.value ?? null;
@@ -128,7 +134,7 @@ export class SAGEConv extends Module {
         return t;
       });
       let agg = yield op.spmm(graph, denseFeatures(x), { reduce: 'sum', weights });
-      agg = yield op.add(agg, denseFeatures(x), { out: agg });
+      agg = yield op.add(agg, denseFeatures(dstRows(graph, x)), { out: agg });
       agg = yield op.scale(agg, inv, { out: agg });
       out = yield op.linear(agg, this.linL.value, { bias });
     } else {
@@ -144,7 +150,7 @@ export class SAGEConv extends Module {
         out = yield op.linear(agg, this.linL.value, { bias });
       }
       if (this.linR !== null) {
-        const root = yield op.linear(x, this.linR.value);
+        const root = yield op.linear(dstRows(graph, x), this.linR.value);
         out = yield op.add(out, root, { out });
       }
     }

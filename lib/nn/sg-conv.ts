@@ -20,6 +20,7 @@ import { Module } from './module';
 import type { ForwardContext } from './module';
 import { Param, present } from './params';
 import { checkZeroInDegree, dglEdgeWeightNormGraph, dglNormGraph, pygGcnGraph } from './propagate';
+import { hopGraphs } from './block';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -84,14 +85,20 @@ export class SGConv extends Module {
     };
   }
 
+  /** K hops. @internal */
+  override receptiveHops(): number {
+    return this.K;
+  }
+
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void context;
-    if (this.semantics === 'dgl' && !this.allowZeroInDegree) checkZeroInDegree(graph, 'SGConv');
-    const g = propagationGraphFor(graph, this.semantics, this.addSelfLoops);
+    // One graph per hop: the same graph K times, or K blocks (block.ts).
+    const hops = hopGraphs(graph, this.K);
+    if (this.semantics === 'dgl' && !this.allowZeroInDegree) for (const g of hops) checkZeroInDegree(g, 'SGConv');
     const bias = this.bias?.value ?? null;
     const projectFirst = this.outChannels < this.inChannels;
     let h = projectFirst ? yield op.linear(x, this.weight.value) : denseFeatures(x);
-    for (let k = 0; k < this.K; k++) h = yield op.spmm(g, h, { weights: 'graph' });
+    for (const g of hops) h = yield op.spmm(propagationGraphFor(g, this.semantics, this.addSelfLoops), h, { weights: 'graph' });
     if (!projectFirst) return yield op.linear(h, this.weight.value, { bias });
     return bias === null ? h : yield op.add(h, bias, { out: h });
   }
