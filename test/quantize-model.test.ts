@@ -67,7 +67,7 @@ describe.each(CASES)('quantized PyG model $id', ({ id, x }) => {
     { activations: 'dynamic', aggregation: 'int8', gemm: 'int8' },
     { activations: 'dynamic', aggregation: 'fp32', gemm: 'int8' },
     { activations: 'static', aggregation: 'int8', gemm: 'int8' },
-    { activations: 'dynamic', aggregation: 'int8', gemm: 'auto' },
+    { activations: 'dynamic', aggregation: 'auto', gemm: 'auto' },
   ] as const)('int8 ($activations activations, $aggregation aggregation, $gemm GEMMs) keeps test accuracy within 0.5 points and agreement >= 98%', (o) => {
     const q = quantize(fp, { ...o, ...(o.activations === 'static' ? { calibration: { graph: cora.graph, x } } : {}) });
     const r = quantizationReport(fp, q, cora.graph, x, labels, { mask: testMask });
@@ -89,7 +89,7 @@ describe.each(CASES)('quantized PyG model $id', ({ id, x }) => {
     const params = Object.fromEntries(Object.entries(fp.parameters()).map(([k, t]) => [k, t.clone()]));
     const q = quantize(fp);
     expect(fp.quantization).toBeNull();
-    expect(q.quantization).toEqual({ weights: 'int8', activations: 'dynamic', aggregation: 'int8', gemm: 'auto', skip: [] });
+    expect(q.quantization).toEqual({ weights: 'int8', activations: 'dynamic', aggregation: 'auto', gemm: 'auto', skip: [] });
     const a = q.forwardSync(cora.graph, x).clone();
     const b = await q.forward(cora.graph, x);
     expect(same(a, b)).toBe(true);
@@ -98,7 +98,7 @@ describe.each(CASES)('quantized PyG model $id', ({ id, x }) => {
   });
 
   it('saves int8 tensors and loads back to bitwise identical outputs', () => {
-    const q = quantize(fp, { activations: 'static', calibration: { graph: cora.graph, x }, observer: 'percentile', gemm: 'int8' });
+    const q = quantize(fp, { activations: 'static', calibration: { graph: cora.graph, x }, observer: 'percentile', gemm: 'int8', aggregation: 'int8' });
     withTmp((dir) => {
       q.save(dir);
       const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { quantization: Record<string, unknown> };
@@ -129,7 +129,7 @@ describe('quantize: what the plan computes', () => {
     // resetParameters leaves the bias zero; make it count.
     conv.loadStateDict({ ...conv.parameters(), bias: Tensor.from(Float32Array.from({ length: 21 }, (_, i) => (i - 10) / 7)) });
     const x = Tensor.from(Float32Array.from({ length: g.numNodes * 19 }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 5))), [g.numNodes, 19]);
-    const q = quantize(conv, { gemm: 'int8' });
+    const q = quantize(conv, { gemm: 'int8', aggregation: 'int8' });
     const qw = ops.quantizeWeight(conv.parameters()['lin.weight']);
     const h = ops.quantizedLinearSync(x, qw) as Tensor<'float32'>;
     const pg = conv.propagationGraph(g).graph;
@@ -161,6 +161,21 @@ describe('quantize: what the plan computes', () => {
       const qw = ops.quantizeWeight(w);
       const want = m < 64 ? ops.linearSync(x, ops.dequantizeWeight(qw), { bias: lin.parameters().bias }) : (ops.quantizedLinearSync(x, qw, { bias: lin.parameters().bias }) as Tensor<'float32'>);
       expect(same(quantize(lin).forwardSync(g, x), want)).toBe(true);
+    }
+  });
+
+  it("aggregation 'auto' gathers int8 features only when they are >= 32 wide and >= 8 MiB in fp32", () => {
+    const n = 70000; // 70000 x 32 floats = 8.96 MB
+    const src = Int32Array.from({ length: 3 * n }, (_, i) => (i * 7919) % n);
+    const dst = Int32Array.from({ length: 3 * n }, (_, i) => i % n);
+    const big = Graph.fromCOO(src, dst, { numNodes: n });
+    for (const [g, wide] of [[big, true], [awkward(4), false]] as const) {
+      const conv = new nn.GCNConv({ inChannels: 8, outChannels: 32 }).resetParameters({ seed: 8 });
+      const x = Tensor.from(Float32Array.from({ length: g.numNodes * 8 }, (_, i) => Math.cos(i * 0.3)), [g.numNodes, 8]);
+      const h = ops.linearSync(x, ops.dequantizeWeight(ops.quantizeWeight(conv.parameters()['lin.weight'])));
+      const pg = conv.propagationGraph(g).graph;
+      const agg = wide ? ops.spmmInt8Sync(pg, ops.quantizeSync(h), { weights: 'graph' }) : ops.spmmSync(pg, h, { weights: 'graph' });
+      expect(same(quantize(conv).forwardSync(g, x), ops.addSync(agg, conv.parameters().bias))).toBe(true);
     }
   });
 
@@ -198,7 +213,7 @@ describe('quantize: what the plan computes', () => {
     const g = Graph.fromCOO(new Int32Array([0, 1, 2, 3, 1]), new Int32Array([1, 2, 3, 0, 3]), { numNodes: 4 });
     const gat = new nn.GATConv({ inChannels: 6, outChannels: 4, heads: 2 }).resetParameters({ seed: 5 });
     const x = Tensor.from(Float32Array.from({ length: 24 }, (_, i) => Math.cos(i)), [4, 6]);
-    const out = quantize(gat, { gemm: 'int8' }).forwardSync(g, x);
+    const out = quantize(gat, { gemm: 'int8', aggregation: 'int8' }).forwardSync(g, x);
     const ref = gat.forwardSync(g, x);
     let num = 0;
     let den = 0;

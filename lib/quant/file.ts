@@ -71,7 +71,7 @@ export function restoreQuantization(entry: unknown, tensors: Record<string, Tens
   const scheme: QuantizationScheme = {
     weights: oneOf(q.weights, ['int8'], 'weights'),
     activations: oneOf(q.activations, ['dynamic', 'static'], 'activations'),
-    aggregation: oneOf(q.aggregation, ['int8', 'fp32'], 'aggregation'),
+    aggregation: oneOf(q.aggregation, ['auto', 'int8', 'fp32'] as const, 'aggregation'),
     gemm: oneOf(q.gemm, ['auto', 'int8'] as const, 'gemm'),
     skip: [],
   };

@@ -37,7 +37,8 @@ export interface LinearSite {
 export interface QuantizationScheme {
   weights: 'int8';
   activations: 'dynamic' | 'static';
-  aggregation: 'int8' | 'fp32';
+  /** 'auto': int8 only where it was measured to win (MIN_INT8_AGGREGATION_*); 'int8': always. */
+  aggregation: 'auto' | 'int8' | 'fp32';
   /** 'auto': int8 GEMMs only for linears with at least MIN_INT8_OUTPUTS outputs; 'int8': all. */
   gemm: 'auto' | 'int8';
   skip: string[];
@@ -56,6 +57,18 @@ const INT8_GEMM_WORK = 0.25;
  * M = 8 and 16, 0.74-0.83 at 32, 0.97-1.05 at 48, 1.16-1.20 at 64, 1.70-1.77 at 128.
  */
 export const MIN_INT8_OUTPUTS = 64;
+
+/**
+ * With aggregation 'auto', features are aggregated as int8 only when they are at least this wide
+ * and the fp32 features at least this large: the int8 kernel saves memory traffic, and a row of
+ * fewer than 32 floats is a cache line either way, while features that stay in cache make the
+ * quantization pass pure overhead. Measured (BENCHMARKS.md, "Quantized models"), int8 +
+ * quantization vs fp32 spmm, GCN weights: R-MAT 18 (262 144 nodes) 0.56-0.80x at F = 8, 16;
+ * 1.16-1.25x at 32; 1.32-1.55x at 64 — Cora (2 708 nodes, <= 0.7 MB of features) 0.33-0.50x at
+ * every width.
+ */
+export const MIN_INT8_AGGREGATION_WIDTH = 32;
+export const MIN_INT8_AGGREGATION_BYTES = 8 * 2 ** 20;
 
 export class QuantPlan implements ForwardPlan {
   readonly kind = 'int8';
@@ -90,7 +103,8 @@ export class QuantPlan implements ForwardPlan {
   }
 
   spmm(graph: Graph, x: Tensor<'float32'>, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null {
-    if (this.scheme.aggregation !== 'int8' || !(x instanceof Tensor) || x.rank !== 2) return null;
+    if (this.scheme.aggregation === 'fp32' || !(x instanceof Tensor) || x.rank !== 2) return null;
+    if (this.scheme.aggregation === 'auto' && (x.shape[1] < MIN_INT8_AGGREGATION_WIDTH || x.numel * 4 < MIN_INT8_AGGREGATION_BYTES)) return null;
     // Pooling is a readout, not a neighbourhood aggregation: it stays fp32.
     if (modules.some((m) => this.skipped.has(m) || m instanceof GlobalPool)) return null;
     // The int8 copy of x and the output come from the pass's workspace, taken while the op is

@@ -10,7 +10,7 @@
  * Activations entering an int8 GEMM: 'dynamic' quantizes each row to uint8 with its own range on
  * the fly (fused into the GEMM); 'static' uses one calibrated uint8 scale / zero point per linear,
  * observed over calibration passes of the fp32-weight model ('minmax' or 'percentile').
- * Aggregation 'int8': features entering a layer's spmm are quantized to int8 per row (one fp32
+ * Aggregation 'int8' (and 'auto' where measured to win): features entering a layer's spmm are quantized to int8 per row (one fp32
  * scale per node) and gathered by the int8-feature kernel, accumulating in fp32 — a quarter of the
  * bytes per edge. Per-row scales keep hubs from dominating a shared scale (Degree-Quant's concern).
  * Global pooling and attention aggregation (gatAggregate) stay fp32.
@@ -50,8 +50,11 @@ export interface QuantizeModelOptions {
   observer?: ObserverKind;
   /** Percentile for the 'percentile' observer, in (50, 100]; default 99.99. */
   percentile?: number;
-  /** 'int8' (default): aggregations gather int8 features; 'fp32' keeps them exact. */
-  aggregation?: 'int8' | 'fp32';
+  /**
+   * 'auto' (default): aggregations gather int8 features where that was measured to win (features
+   * at least 32 wide and 8 MiB in fp32; see plan.ts); 'int8': always; 'fp32': never.
+   */
+  aggregation?: 'auto' | 'int8' | 'fp32';
   /**
    * 'auto' (default): linears with fewer than 64 outputs run the fp32 GEMM on their dequantized
    * weights (quantizing each input row costs more than the int8 GEMM saves there; measured,
@@ -111,8 +114,8 @@ export function quantize<M extends Module>(model: M, options?: QuantizeModelOpti
   if (opts.weights !== undefined && opts.weights !== 'int8') throw invalidArgValue('weights', "'int8'", opts.weights);
   const activations = opts.activations ?? 'dynamic';
   if (activations !== 'dynamic' && activations !== 'static') throw invalidArgValue('activations', "'dynamic' or 'static'", activations);
-  const aggregation = opts.aggregation ?? 'int8';
-  if (aggregation !== 'int8' && aggregation !== 'fp32') throw invalidArgValue('aggregation', "'int8' or 'fp32'", aggregation);
+  const aggregation = opts.aggregation ?? 'auto';
+  if (aggregation !== 'auto' && aggregation !== 'int8' && aggregation !== 'fp32') throw invalidArgValue('aggregation', "'auto', 'int8' or 'fp32'", aggregation);
   const gemm = opts.gemm ?? 'auto';
   if (gemm !== 'auto' && gemm !== 'int8') throw invalidArgValue('gemm', "'auto' or 'int8'", gemm);
   const skip = opts.skip ?? [];
