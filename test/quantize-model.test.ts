@@ -123,7 +123,7 @@ describe.each(CASES)('quantized PyG model $id', ({ id, x }) => {
 });
 
 describe('quantize: what the plan computes', () => {
-  it('a quantized GCNConv is exactly quantizedLinear -> per-row int8 -> spmmInt8 -> + bias', () => {
+  it('a quantized GCNConv is exactly quantizedLinear -> per-row int8 -> spmmInt8 -> + bias (fused: int8 codes straight from the GEMM), sync and async', async () => {
     const g = awkward(7);
     const conv = new nn.GCNConv({ inChannels: 19, outChannels: 21 }).resetParameters({ seed: 3 });
     // resetParameters leaves the bias zero; make it count.
@@ -136,6 +136,7 @@ describe('quantize: what the plan computes', () => {
     const agg = ops.spmmInt8Sync(pg, ops.quantizeSync(h), { weights: 'graph' });
     const want = ops.addSync(agg, conv.parameters().bias);
     expect(same(q.forwardSync(g, x), want)).toBe(true);
+    expect(same(await q.forward(g, x), want)).toBe(true);
     // fp32 aggregation: the same GEMM, then the fp32 spmm.
     const q32 = quantize(conv, { aggregation: 'fp32', gemm: 'int8' });
     expect(same(q32.forwardSync(g, x), ops.addSync(ops.spmmSync(pg, h, { weights: 'graph' }), conv.parameters().bias))).toBe(true);

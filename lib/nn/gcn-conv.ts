@@ -22,7 +22,7 @@ import type { ForwardContext } from './module';
 import { Param, present } from './params';
 import { checkZeroInDegree, dglNormGraph, pygGcnGraph } from './propagate';
 import type { DglNorm } from './propagate';
-import { op } from './steps';
+import { op, project } from './steps';
 import type { Steps } from './steps';
 import { renameKey, transposeKey } from './keys';
 
@@ -120,8 +120,7 @@ export class GCNConv extends Module {
       const agg = yield op.spmm(g, denseFeatures(x), { weights });
       return yield op.linear(agg, this.weight.value, { bias });
     }
-    const h = yield op.linear(x, this.weight.value);
-    const out = yield op.spmm(g, h, { weights });
+    const out = yield* project(x, this.weight.value, g, { weights });
     return bias === null ? out : yield op.add(out, bias, { out });
   }
 }

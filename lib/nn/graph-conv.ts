@@ -14,7 +14,7 @@ import { Module } from './module';
 import type { ForwardContext } from './module';
 import { Param, present } from './params';
 import { dstRows } from './block';
-import { op } from './steps';
+import { op, project } from './steps';
 import type { Steps } from './steps';
 
 export interface GraphConvOptions {
@@ -64,8 +64,7 @@ export class GraphConv extends Module {
     const bias = this.linRelBias?.value ?? null;
     let out: Tensor<'float32'>;
     if (this.aggr !== 'max' && this.outChannels < this.inChannels) {
-      const p = yield op.linear(x, this.linRel.value);
-      out = yield op.spmm(graph, p, { reduce: this.aggr, weights });
+      out = yield* project(x, this.linRel.value, graph, { reduce: this.aggr, weights });
       if (bias !== null) out = yield op.add(out, bias, { out });
     } else {
       const agg = yield op.spmm(graph, denseFeatures(x), { reduce: this.aggr, weights });

@@ -23,7 +23,7 @@ import { Module } from './module';
 import type { ForwardContext } from './module';
 import { Param, present } from './params';
 import { l2NormalizeRows } from './row-norm';
-import { op } from './steps';
+import { op, project } from './steps';
 import type { Steps } from './steps';
 import { derived } from './graph-cache';
 import { dstRows } from './block';
@@ -142,8 +142,7 @@ export class SAGEConv extends Module {
       if (this.lin !== null) src = yield op.linear(x, this.lin.value, { bias: this.linBias?.value ?? null, activation: 'relu' });
       const linearAggr = this.aggr === 'mean' || this.aggr === 'sum';
       if (linearAggr && this.outChannels < this.inChannels) {
-        const projected = yield op.linear(src, this.linL.value);
-        out = yield op.spmm(graph, projected, { reduce: this.aggr, weights });
+        out = yield* project(src, this.linL.value, graph, { reduce: this.aggr, weights });
         if (bias !== null) out = yield op.add(out, bias, { out });
       } else {
         const agg = yield op.spmm(graph, denseFeatures(src), { reduce: this.aggr, weights });

@@ -24,6 +24,8 @@ export interface ForwardPlan {
   linear(x: Features, weight: Tensor<'float32'>, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null;
   /** An aggregation (spmm) created inside `modules`. */
   spmm(graph: Graph, x: Tensor<'float32'>, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null;
+  /** x · Wᵀ aggregated over `graph` as one step (see steps.ts `project`); null: the two ops. */
+  project?(x: Features, weight: Tensor<'float32'>, graph: Graph, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null;
   /** Called with each module's output as its steps finish (the tensor may be reused later: copy it). */
   output?(module: Module, out: Features): void;
 }

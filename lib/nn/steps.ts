@@ -144,3 +144,16 @@ export const op = {
     (g, x) => overEdges(g, x),
   ),
 };
+
+/**
+ * x · Wᵀ, then aggregated over `graph` (spmm): the projection-first half of GCN, GraphConv and
+ * SAGE. A plan may run the pair as one fused step (an int8 GEMM that writes int8 codes straight
+ * into the int8 aggregation); otherwise the two ops run as op.linear and op.spmm.
+ */
+export function* project(x: Features, weight: Tensor<'float32'>, graph: Graph, options?: ops.SpmmOptions): Generator<Pending, Tensor<'float32'>, Tensor<'float32'>> {
+  const scope = activeScope();
+  const fused = scope?.plan.project?.(x, weight, graph, options as Record<string, unknown> | undefined, scope.modules) ?? null;
+  if (fused !== null) return yield fused;
+  const h = yield op.linear(x, weight);
+  return yield op.spmm(graph, h, options);
+}

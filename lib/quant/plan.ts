@@ -81,13 +81,57 @@ export class QuantPlan implements ForwardPlan {
     readonly skipped: ReadonlySet<Module>,
   ) {}
 
-  linear(x: Features, weight: Tensor<'float32'>, options: Record<string, unknown> | undefined): Pending | null {
+  /** The site of a linear that runs as an int8 GEMM here, or null. */
+  #int8Gemm(x: Features, weight: Tensor<'float32'>): LinearSite | null {
     const site = this.sites.get(weight);
+    if (site === undefined || x instanceof CsrMatrix || x.rank !== 2) return null;
+    if (this.scheme.gemm === 'auto' && weight.shape[0] < MIN_INT8_OUTPUTS) return null;
+    return site;
+  }
+
+  /** Whether features [rows, width] are aggregated as int8 inside `modules`. */
+  #int8Aggregation(rows: number, width: number, modules: readonly Module[]): boolean {
+    if (this.scheme.aggregation === 'fp32') return false;
+    if (this.scheme.aggregation === 'auto' && (width < MIN_INT8_AGGREGATION_WIDTH || rows * width * 4 < MIN_INT8_AGGREGATION_BYTES)) return false;
+    // Pooling is a readout, not a neighbourhood aggregation: it stays fp32.
+    return !modules.some((m) => this.skipped.has(m) || m instanceof GlobalPool);
+  }
+
+  /**
+   * An int8 GEMM whose output is aggregated as int8: the GEMM writes int8 codes (requantized per
+   * row in its epilogue, bitwise what quantizing its float output would give) and the int8 spmm
+   * reads them — no float32 intermediate, no quantization pass.
+   */
+  project(x: Features, weight: Tensor<'float32'>, graph: Graph, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null {
+    const site = this.#int8Gemm(x, weight);
+    if (site === null || x instanceof CsrMatrix) return null;
+    const [rows, m] = [x.shape[0], weight.shape[0]];
+    if (!this.#int8Aggregation(rows, m, modules)) return null;
+    const opts: ops.QuantizedLinearOptions = site.input === null ? { output: 'int8' } : { output: 'int8', input: site.input };
+    const prepare = (): { q: QuantizedTensor; spmmOpts: ops.SpmmInt8Options } => ({
+      q: new QuantizedTensor(allocateOutput([rows, m], 'int8'), allocateOutput([rows]).data),
+      spmmOpts: { ...(options as ops.SpmmInt8Options | undefined), out: allocateOutput([graph.numNodes, m]) },
+    });
+    return {
+      sync: () => {
+        const { q, spmmOpts } = prepare();
+        ops.quantizedLinearSync(x, site.weight, { ...opts, out: q });
+        return ops.spmmInt8Sync(graph, q, spmmOpts);
+      },
+      async: () => {
+        const { q, spmmOpts } = prepare();
+        return ops.quantizedLinear(x, site.weight, { ...opts, out: q }).then(() => ops.spmmInt8(graph, q, spmmOpts));
+      },
+      work: workOf.linear(x, weight) * INT8_GEMM_WORK + (graph.numEdges * m) / 4,
+    };
+  }
+
+  linear(x: Features, weight: Tensor<'float32'>, options: Record<string, unknown> | undefined): Pending | null {
     // Sparse (bag-of-words) or 1-D inputs, and with gemm 'auto' narrow outputs, run the fp32
     // kernel on the module's weight, which holds the dequantized int8 values: the same weights,
     // activations left exact.
-    if (site === undefined || x instanceof CsrMatrix || x.rank !== 2) return null;
-    if (this.scheme.gemm === 'auto' && weight.shape[0] < MIN_INT8_OUTPUTS) return null;
+    const site = this.#int8Gemm(x, weight);
+    if (site === null || x instanceof CsrMatrix) return null;
     const opts: ops.QuantizedLinearOptions = {
       bias: (options?.bias as Tensor<'float32'> | null | undefined) ?? null,
       activation: options?.activation as ops.ActivationName | undefined,
@@ -103,10 +147,7 @@ export class QuantPlan implements ForwardPlan {
   }
 
   spmm(graph: Graph, x: Tensor<'float32'>, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null {
-    if (this.scheme.aggregation === 'fp32' || !(x instanceof Tensor) || x.rank !== 2) return null;
-    if (this.scheme.aggregation === 'auto' && (x.shape[1] < MIN_INT8_AGGREGATION_WIDTH || x.numel * 4 < MIN_INT8_AGGREGATION_BYTES)) return null;
-    // Pooling is a readout, not a neighbourhood aggregation: it stays fp32.
-    if (modules.some((m) => this.skipped.has(m) || m instanceof GlobalPool)) return null;
+    if (!(x instanceof Tensor) || x.rank !== 2 || !this.#int8Aggregation(x.shape[0], x.shape[1], modules)) return null;
     // The int8 copy of x and the output come from the pass's workspace, taken while the op is
     // prepared (synchronously, before the async form's first hop).
     const prepare = (): { q: QuantizedTensor; opts: ops.SpmmInt8Options } => ({
