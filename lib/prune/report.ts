@@ -16,6 +16,7 @@ import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
+import { comparePredictions } from '../predictions';
 import { Module } from '../nn/module';
 import type { ForwardContext } from '../nn/module';
 import type { ForwardPlan } from '../nn/scope';
@@ -83,18 +84,6 @@ function storage(m: Module): { parameters: number; bytes: number } {
   return { parameters, bytes };
 }
 
-function argmaxRows(t: Tensor<'float32'>): Int32Array {
-  const rows = t.shape[0];
-  const cols = t.numel / rows;
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (t.data[r * cols + c] > t.data[r * cols + best]) best = c;
-    out[r] = best;
-  }
-  return out;
-}
-
 export function pruningReport(
   model: Module,
   pruned: Module,
@@ -121,21 +110,7 @@ export function pruningReport(
     }
   }
   const median = (s: number[]): number => s.sort((p, q) => p - q)[s.length >> 1] ?? 0;
-  const fa = argmaxRows(a);
-  const fb = argmaxRows(b);
-  let n = 0;
-  let same = 0;
-  let ra = 0;
-  let rb = 0;
-  for (let r = 0; r < fa.length; r++) {
-    if (opts.mask !== undefined && !opts.mask[r]) continue;
-    n++;
-    if (fa[r] === fb[r]) same++;
-    if (labels !== undefined && labels !== null) {
-      if (fa[r] === labels[r]) ra++;
-      if (fb[r] === labels[r]) rb++;
-    }
-  }
+  const cmp = comparePredictions(a, b, labels, opts.mask);
   const sa = storage(model);
   const sb = storage(pruned);
   const report: PruningReport = {
@@ -143,9 +118,9 @@ export function pruningReport(
     bytes: { original: sa.bytes, pruned: sb.bytes },
     flops: { original: fc.flops, pruned: pc.flops },
     latencyMs: { original: median(times[0]), pruned: median(times[1]) },
-    agreement: n === 0 ? 1 : same / n,
-    rows: n,
+    agreement: cmp.agreement,
+    rows: cmp.rows,
   };
-  if (labels !== undefined && labels !== null) report.accuracy = { original: n === 0 ? 0 : ra / n, pruned: n === 0 ? 0 : rb / n };
+  if (cmp.accuracy !== undefined) report.accuracy = { original: cmp.accuracy.a, pruned: cmp.accuracy.b };
   return report;
 }

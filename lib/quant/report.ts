@@ -10,6 +10,7 @@ import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
+import { comparePredictions } from '../predictions';
 import { Module } from '../nn/module';
 import type { ForwardContext } from '../nn/module';
 import { Sequential } from '../nn/sequential';
@@ -85,18 +86,6 @@ function compare(f: Float32Array, q: Float32Array): { relativeL2: number; maxAbs
   return { relativeL2: den === 0 ? (num === 0 ? 0 : Infinity) : Math.sqrt(num / den), maxAbs };
 }
 
-function argmaxRows(t: Tensor<'float32'>): Int32Array {
-  const rows = t.shape[0];
-  const cols = t.rank > 1 ? t.numel / rows : 1;
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (t.data[r * cols + c] > t.data[r * cols + best]) best = c;
-    out[r] = best;
-  }
-  return out;
-}
-
 function parameterBytes(m: Module): number {
   const sites = (m.plan as { sites?: ReadonlyMap<Tensor, { weight: { byteLength: number } }> } | null)?.sites;
   let bytes = 0;
@@ -130,12 +119,6 @@ export function quantizationReport(
   const q = qModel.forwardSyncWith(qCap, graph, x, opts.context).clone();
   const rows = f.shape[0];
   const mask = opts.mask;
-  if (mask !== undefined && (mask === null || typeof mask !== 'object' || mask.length !== rows)) {
-    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `mask: expected ${rows} entries (one per output row), got ${mask === null || typeof mask !== 'object' ? String(mask) : mask.length}`);
-  }
-  if (labels !== undefined && labels !== null && labels.length !== rows) {
-    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `labels: expected ${rows} entries (one per output row), got ${labels.length}`);
-  }
   const layers: LayerError[] = [];
   for (let i = 0; i < fl.length; i++) {
     const a = fCap.outputs.get(fl[i][1]);
@@ -143,28 +126,14 @@ export function quantizationReport(
     if (a === undefined || b === undefined || a.length !== b.length) continue; // fused into a neighbour (Linear + activation)
     layers.push({ name: fl[i][0], ...compare(a, b) });
   }
-  const fa = argmaxRows(f);
-  const qa = argmaxRows(q);
-  let n = 0;
-  let same = 0;
-  let fRight = 0;
-  let qRight = 0;
-  for (let r = 0; r < rows; r++) {
-    if (mask !== undefined && !mask[r]) continue;
-    n++;
-    if (fa[r] === qa[r]) same++;
-    if (labels !== undefined && labels !== null) {
-      if (fa[r] === labels[r]) fRight++;
-      if (qa[r] === labels[r]) qRight++;
-    }
-  }
+  const cmp = comparePredictions(f, q, labels, mask);
   const report: QuantizationReport = {
     layers,
     output: compare(f.data, q.data),
-    agreement: n === 0 ? 1 : same / n,
+    agreement: cmp.agreement,
     bytes: { fp32: parameterBytes(fpModel), quantized: parameterBytes(qModel) },
-    rows: n,
+    rows: cmp.rows,
   };
-  if (labels !== undefined && labels !== null) report.accuracy = { fp32: n === 0 ? 0 : fRight / n, quantized: n === 0 ? 0 : qRight / n };
+  if (cmp.accuracy !== undefined) report.accuracy = { fp32: cmp.accuracy.a, quantized: cmp.accuracy.b };
   return report;
 }
