@@ -4,7 +4,7 @@
  * module) is captured and compared: relative L2 error ‖q − f‖ / ‖f‖ and the largest absolute
  * difference. Over the final outputs: argmax agreement and, with labels, both accuracies.
  */
-import { GnnError, described, invalidArgType, invalidArgValue } from '../errors';
+import { described, invalidArgType, invalidArgValue } from '../errors';
 import { denseFeatures } from '../csr-matrix';
 import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
@@ -117,7 +117,6 @@ export function quantizationReport(
   const qCap = new CapturePlan(qModel.plan, new Set(ql.map(([, m]) => m)));
   const f = fpModel.forwardSyncWith(fCap, graph, x, opts.context).clone();
   const q = qModel.forwardSyncWith(qCap, graph, x, opts.context).clone();
-  const rows = f.shape[0];
   const mask = opts.mask;
   const layers: LayerError[] = [];
   for (let i = 0; i < fl.length; i++) {
