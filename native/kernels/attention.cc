@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "arg_checks.h"
 #include "attention_task.h"
 #include "cpu_features.h"
 #include "row_partition.h"
@@ -15,8 +16,6 @@ namespace gnn {
 namespace {
 
 constexpr int64_t kPerEdgeUnits = 16;  // index, edge id and loop overhead, in floats (as spmm)
-
-std::string Str(int64_t v) { return std::to_string(v); }
 
 struct Kernels {
   void (*sddmm)(const SddmmArgs&, int64_t, int64_t);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "arg_checks.h"
 #include "cpu_features.h"
 #include "row_partition.h"
 #include "thread_pool.h"
@@ -14,8 +15,6 @@ namespace gnn {
 namespace {
 
 constexpr int64_t kPerEdgeUnits = 16;  // index, edge id and loop overhead, in floats (as spmm)
-
-std::string Str(int64_t v) { return std::to_string(v); }
 
 const Gatv2Kernels& Kernels() {
 #if defined(GNN_X86_KERNELS)

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "arg_checks.h"
 #include "cpu_features.h"
 #include "thread_pool.h"
 
@@ -49,16 +50,6 @@ constexpr int64_t kTasksPerThread = 4;
 // What a JavaScript typed array can index; every size and product is checked against it.
 constexpr int64_t kMaxElements = (int64_t{1} << 53) - 1;
 
-bool MulFits(int64_t a, int64_t b, int64_t limit) { return a >= 0 && b >= 0 && (a == 0 || b <= limit / a); }
-
-std::string Str(int64_t v) { return std::to_string(v); }
-
-bool Overlap(const void* a, int64_t a_bytes, const void* b, int64_t b_bytes) {
-  if (a == nullptr || b == nullptr || a_bytes <= 0 || b_bytes <= 0) return false;
-  const auto pa = reinterpret_cast<uintptr_t>(a);
-  const auto pb = reinterpret_cast<uintptr_t>(b);
-  return pa < pb + static_cast<uintptr_t>(b_bytes) && pb < pa + static_cast<uintptr_t>(a_bytes);
-}
 
 double Seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

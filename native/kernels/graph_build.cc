@@ -1,11 +1,11 @@
 #include "graph_build.h"
+#include "arg_checks.h"
 
 #include <string>
 #include <vector>
 
 namespace gnn {
 namespace {
-std::string Str(int64_t v) { return std::to_string(v); }
 }  // namespace
 
 Status CheckEdgeIndex(const int32_t* src, const int32_t* dst, int64_t num_edges, int64_t num_nodes) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "arg_checks.h"
 #include "cpu_features.h"
 #include "thread_pool.h"
 
@@ -30,8 +31,6 @@ const NormKernels& Kernels() {
 // As rowops.cc: tasks of ~64 KiB of floats; one thread below 512 KiB of output.
 constexpr int64_t kChunk = int64_t{1} << 14;
 constexpr int64_t kParallelFrom = int64_t{1} << 17;
-
-std::string Str(int64_t v) { return std::to_string(v); }
 
 // Runs fn(row_begin, row_end) over [0, rows) in tasks of whole rows, about kChunk elements each.
 template <typename F>

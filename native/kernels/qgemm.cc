@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "arg_checks.h"
 #include "cpu_features.h"
 #include "thread_pool.h"
 
@@ -65,15 +66,6 @@ constexpr int64_t kRowsPerTask = 96;
 constexpr int64_t kTasksPerThread = 4;
 constexpr int64_t kMaxElements = (int64_t{1} << 53) - 1;
 
-bool MulFits(int64_t a, int64_t b, int64_t limit) { return a >= 0 && b >= 0 && (a == 0 || b <= limit / a); }
-std::string Str(int64_t v) { return std::to_string(v); }
-
-bool Overlap(const void* a, int64_t a_bytes, const void* b, int64_t b_bytes) {
-  if (a == nullptr || b == nullptr || a_bytes <= 0 || b_bytes <= 0) return false;
-  const auto pa = reinterpret_cast<uintptr_t>(a);
-  const auto pb = reinterpret_cast<uintptr_t>(b);
-  return pa < pb + static_cast<uintptr_t>(b_bytes) && pb < pa + static_cast<uintptr_t>(a_bytes);
-}
 
 int64_t RoundUp(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "arg_checks.h"
 #include "cpu_features.h"
 #include "spmm_schedule.h"
 
@@ -26,8 +27,6 @@ KernelChoice ChooseKernel() {
 #endif
   return {&scalar::QSpmmTaskKernel, 1, scalar::kMaxTileColumns};
 }
-
-std::string Str(int64_t v) { return std::to_string(v); }
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "arg_checks.h"
 #include "qgemm.h"
 #include "qgemm_impl.h"
 #include "thread_pool.h"
@@ -20,14 +21,6 @@ constexpr int64_t kMaxElements = (int64_t{1} << 53) - 1;
 constexpr int64_t kElementsPerTask = int64_t{1} << 16;
 constexpr int64_t kParallelFromElements = int64_t{1} << 18;
 
-std::string Str(int64_t v) { return std::to_string(v); }
-
-bool Overlap(const void* a, int64_t a_bytes, const void* b, int64_t b_bytes) {
-  if (a == nullptr || b == nullptr || a_bytes <= 0 || b_bytes <= 0) return false;
-  const auto pa = reinterpret_cast<uintptr_t>(a);
-  const auto pb = reinterpret_cast<uintptr_t>(b);
-  return pa < pb + static_cast<uintptr_t>(b_bytes) && pb < pa + static_cast<uintptr_t>(a_bytes);
-}
 
 Status NotFinite() { return Status(StatusCode::kInvalidArgValue, "x: expected finite values to quantize, got NaN or ±Infinity"); }
 

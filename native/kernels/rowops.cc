@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "arg_checks.h"
 #include "cpu_features.h"
 #include "thread_pool.h"
 
@@ -30,8 +31,6 @@ constexpr int64_t kChunk = int64_t{1} << 14;
 constexpr int64_t kParallelFrom = int64_t{1} << 17;
 
 int ThreadsFor(int64_t elements) { return elements < kParallelFrom ? 1 : NumThreads(); }
-
-std::string Str(int64_t v) { return std::to_string(v); }
 
 // Runs fn(row_begin, row_end) over [0, rows) in tasks of whole rows, about kChunk elements each.
 template <typename F>

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "arg_checks.h"
 #include "cpu_features.h"
 #include "thread_pool.h"
 
@@ -35,16 +36,6 @@ constexpr int64_t kParallelFromWork = int64_t{1} << 20;
 constexpr int64_t kMaxBlocksPerTask = 8;
 constexpr int64_t kTasksPerThread = 4;
 
-bool MulFits(int64_t a, int64_t b, int64_t limit) { return a >= 0 && b >= 0 && (a == 0 || b <= limit / a); }
-
-std::string Str(int64_t v) { return std::to_string(v); }
-
-bool Overlap(const void* a, int64_t a_bytes, const void* b, int64_t b_bytes) {
-  if (a == nullptr || b == nullptr || a_bytes <= 0 || b_bytes <= 0) return false;
-  const auto pa = reinterpret_cast<uintptr_t>(a);
-  const auto pb = reinterpret_cast<uintptr_t>(b);
-  return pa < pb + static_cast<uintptr_t>(b_bytes) && pb < pa + static_cast<uintptr_t>(a_bytes);
-}
 
 // Floats of per-thread scratch: xT [K, B] (rounded to a 64-byte line) and the tile [W, B], for the
 // largest block and width of any level.

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "arg_checks.h"
 #include "cpu_features.h"
 #include "finite_scan.h"
 #include "row_partition.h"
@@ -48,8 +49,6 @@ KernelChoice ChooseKernel() {
 }
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-std::string Str(int64_t v) { return std::to_string(v); }
 
 }  // namespace
 
