@@ -233,14 +233,22 @@ function scratch(full: Graph): Int32Array {
   return derived(full, 'block:local', () => new Int32Array(full.numNodes).fill(-1));
 }
 
-/** Self loops of every row (so that sampling a hub's row need not scan it). */
-function loopCounts(full: Graph): Uint8Array {
+/**
+ * The CSR positions of every row's self loops (rows without loops are absent), found in one scan
+ * of the graph and cached with it, so that sampling a hub's row never scans the row.
+ */
+function loopPositions(full: Graph): Map<number, number[]> {
   return derived(full, 'block:loops', () => {
     const h = graphHandle(full);
-    const out = new Uint8Array(full.numNodes);
+    const out = new Map<number, number[]>();
     for (let v = 0; v < full.numNodes; v++) {
       const end = Number(h.indptr[v + 1]);
-      for (let p = Number(h.indptr[v]); p < end; p++) if (h.indices[p] === v) out[v] = 1;
+      for (let p = Number(h.indptr[v]); p < end; p++) {
+        if (h.indices[p] !== v) continue;
+        const list = out.get(v);
+        if (list === undefined) out.set(v, [p]);
+        else list.push(p);
+      }
     }
     return out;
   });
@@ -290,7 +298,7 @@ export function buildFrontier(full: Graph, seeds: Int32Array, hops: number, opti
   const findices = h0.indices;
   const fweights = h0.weights;
   const local = scratch(full);
-  const loops = options.fanout === null ? null : loopCounts(full);
+  const loops = options.fanout === null ? null : loopPositions(full);
   let nodes = new Int32Array(Math.max(16, seeds.length * 2));
   let count = 0;
   const add = (u: number): void => {
@@ -330,15 +338,19 @@ export function buildFrontier(full: Graph, seeds: Int32Array, hops: number, opti
         if (k < 0 || e - b <= k) {
           for (let p = b; p < e; p++) push(p);
         } else {
-          // Self loops are not sampled (they are the node's own term): kept, and fanout bounds the rest.
-          if (loops![v] === 0) {
+          // Self loops are not sampled (they are the node's own term): kept, and fanout bounds the
+          // rest. A uniform sample of k + (loops) positions of the row, less its loops, then k of
+          // what remains, is a uniform k-subset of the row's other edges — in O(k), not O(degree).
+          const own = loops!.get(v);
+          if (own === undefined) {
             for (const j of sampleIndices(e - b, k, options.seed, distance, v)) push(b + j);
           } else {
-            const others: number[] = [];
-            for (let p = b; p < e; p++) if (findices[p] !== v) others.push(p);
-            const picked = others.length <= k ? others : sampleIndices(others.length, k, options.seed, distance, v).map((j) => others[j]);
-            for (let p = b; p < e; p++) if (findices[p] === v) picked.push(p);
-            for (const p of picked.sort((x, y) => x - y)) push(p);
+            const d = e - b;
+            let others = sampleIndices(d, Math.min(d, k + own.length), options.seed, distance, v)
+              .map((j) => b + j)
+              .filter((p) => findices[p] !== v);
+            if (others.length > k) others = sampleIndices(others.length, k, options.seed ^ 0x5bd1e995, distance, v).map((j) => others[j]);
+            for (const p of others.concat(own).sort((x, y) => x - y)) push(p);
           }
         }
         indptr[i + 1] = used;
