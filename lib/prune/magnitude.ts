@@ -28,7 +28,7 @@ import { cloneModule } from '../nn/model-file';
 import type { ForwardPlan } from '../nn/scope';
 import { workOf } from '../nn/steps';
 import type { Pending } from '../nn/steps';
-import { isLinearWeight, underSkipped, skippedModules } from '../quant/names';
+import { isLinearWeight, underSkipped, skippedModules } from '../nn/layer-names';
 
 export interface MagnitudeOptions {
   /** Fraction of weight entries to zero, in [0, 1). */

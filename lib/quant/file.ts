@@ -18,7 +18,7 @@ import * as ops from '../ops/index';
 import type { Module } from '../nn/module';
 import { QuantPlan } from './plan';
 import type { LinearSite, QuantizationScheme } from './plan';
-import { skippedModules } from './names';
+import { skippedModules } from '../nn/layer-names';
 
 export const QUANT_FORMAT = 'gnn-kernels-int8';
 const QUANT_VERSION = 1;

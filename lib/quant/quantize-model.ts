@@ -26,7 +26,7 @@ import { Module } from '../nn/module';
 import type { ForwardContext } from '../nn/module';
 import { cloneModule } from '../nn/model-file';
 import type { ForwardPlan } from '../nn/scope';
-import { isLinearWeight, skippedModules, underSkipped } from './names';
+import { isLinearWeight, skippedModules, underSkipped } from '../nn/layer-names';
 import { RangeObserver, affineParams } from './observers';
 import type { ObserverKind } from './observers';
 import { QuantPlan } from './plan';

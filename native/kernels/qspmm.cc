@@ -31,37 +31,11 @@ KernelChoice ChooseKernel() {
 }  // namespace
 
 Status CheckQSpmmArgs(const QSpmmArgs& a) {
-  const CsrView& g = a.graph;
-  if (g.indptr == nullptr || (g.nnz > 0 && g.indices == nullptr)) {
-    return Status(StatusCode::kInvalidGraph, "graph: CSR arrays are missing");
-  }
-  if (g.num_rows < 0 || g.num_cols < 0 || g.nnz < 0) {
-    return Status(StatusCode::kInvalidGraph, "graph: negative size");
-  }
-  if (a.width < 0 || a.heads < 1) {
-    return Status(StatusCode::kShapeMismatch, "x: expected a non-negative width and at least one head");
-  }
-  if (a.width % a.heads != 0) {
-    return Status(StatusCode::kShapeMismatch, "x: expected a width divisible by the number of heads (" +
-                                                  Str(a.heads) + "), got " + Str(a.width));
-  }
-  if (a.ldq < a.width || a.ldo < a.width) {
-    return Status(StatusCode::kShapeMismatch, "x/out: row stride smaller than the width");
-  }
   if (a.scale_stride != 0 && a.scale_stride != 1) {
     return Status(StatusCode::kInternal, "scale: stride must be 0 (per tensor) or 1 (per row)");
   }
-  if (a.width > 0 && ((g.num_cols > 0 && (a.q == nullptr || a.scale == nullptr)) || (g.num_rows > 0 && a.out == nullptr))) {
-    return Status(StatusCode::kShapeMismatch, "x/scale/out: data is missing");
-  }
-  if (a.weight_ids != nullptr && a.weights == nullptr) {
-    return Status(StatusCode::kInternal, "weight ids given without weights");
-  }
-  switch (a.reduce) {
-    case Reduce::kSum: case Reduce::kMean: case Reduce::kMax: case Reduce::kMin: break;
-    default: return Status(StatusCode::kInvalidArgValue, "reduce: unknown reducer");
-  }
-  return Status::Ok();
+  return CheckAggregationArgs(a.graph, a.width, a.heads, a.ldq, a.ldo, a.q != nullptr && a.scale != nullptr, "x/scale",
+                              a.out != nullptr, a.weights != nullptr, a.weight_ids != nullptr, a.reduce);
 }
 
 Status QSpmmWithSchedule(const QSpmmArgs& a, const SpmmSchedule& s) {

@@ -52,35 +52,40 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-Status CheckSpmmArgs(const SpmmArgs& a) {
-  const CsrView& g = a.graph;
+Status CheckAggregationArgs(const CsrView& g, int64_t width, int64_t heads, int64_t ldx, int64_t ldo, bool has_x,
+                            const char* x_names, bool has_out, bool has_weights, bool has_weight_ids, Reduce reduce) {
   if (g.indptr == nullptr || (g.nnz > 0 && g.indices == nullptr)) {
     return Status(StatusCode::kInvalidGraph, "graph: CSR arrays are missing");
   }
   if (g.num_rows < 0 || g.num_cols < 0 || g.nnz < 0) {
     return Status(StatusCode::kInvalidGraph, "graph: negative size");
   }
-  if (a.width < 0 || a.heads < 1) {
+  if (width < 0 || heads < 1) {
     return Status(StatusCode::kShapeMismatch, "x: expected a non-negative width and at least one head");
   }
-  if (a.width % a.heads != 0) {
+  if (width % heads != 0) {
     return Status(StatusCode::kShapeMismatch, "x: expected a width divisible by the number of heads (" +
-                                                  Str(a.heads) + "), got " + Str(a.width));
+                                                  Str(heads) + "), got " + Str(width));
   }
-  if (a.ldx < a.width || a.ldo < a.width) {
+  if (ldx < width || ldo < width) {
     return Status(StatusCode::kShapeMismatch, "x/out: row stride smaller than the width");
   }
-  if (a.width > 0 && ((g.num_cols > 0 && a.x == nullptr) || (g.num_rows > 0 && a.out == nullptr))) {
-    return Status(StatusCode::kShapeMismatch, "x/out: data is missing");
+  if (width > 0 && ((g.num_cols > 0 && !has_x) || (g.num_rows > 0 && !has_out))) {
+    return Status(StatusCode::kShapeMismatch, std::string(x_names) + "/out: data is missing");
   }
-  if (a.weight_ids != nullptr && a.weights == nullptr) {
+  if (has_weight_ids && !has_weights) {
     return Status(StatusCode::kInternal, "weight ids given without weights");
   }
-  switch (a.reduce) {
+  switch (reduce) {
     case Reduce::kSum: case Reduce::kMean: case Reduce::kMax: case Reduce::kMin: break;
     default: return Status(StatusCode::kInvalidArgValue, "reduce: unknown reducer");
   }
   return Status::Ok();
+}
+
+Status CheckSpmmArgs(const SpmmArgs& a) {
+  return CheckAggregationArgs(a.graph, a.width, a.heads, a.ldx, a.ldo, a.x != nullptr, "x", a.out != nullptr, a.weights != nullptr,
+                              a.weight_ids != nullptr, a.reduce);
 }
 
 SpmmPlan PlanSpmm(const CsrView& g, int64_t width, int64_t heads, bool weighted, Reduce reduce,

@@ -29,6 +29,11 @@ struct SpmmArgs {
 
 // Checks the O(1) invariants of `args` (the graph itself is trusted: validated at construction).
 Status CheckSpmmArgs(const SpmmArgs& args);
+// The checks every aggregation over a CSR graph shares (spmm, the int8-feature spmm): graph arrays
+// and sizes, width / heads / row strides, data present (`x_names` names the feature arrays in the
+// message), weight ids only with weights, a known reducer.
+Status CheckAggregationArgs(const CsrView& graph, int64_t width, int64_t heads, int64_t ldx, int64_t ldo, bool has_x,
+                            const char* x_names, bool has_out, bool has_weights, bool has_weight_ids, Reduce reduce);
 // Computes the SpMM with the thread pool and the active SIMD level.
 Status Spmm(const SpmmArgs& args);
 

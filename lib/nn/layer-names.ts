@@ -1,11 +1,11 @@
 /**
- * Naming helpers of quantization: layers by dotted name, which parameters are linear weights, the
- * skip list.
+ * Layer naming shared by quantize() and prune.magnitude(): layers by dotted name, which
+ * parameters are linear weights, the skip list.
  * @internal
  */
 import { invalidArgValue } from '../errors';
 import type { Tensor } from '../tensor';
-import type { Module } from '../nn/module';
+import type { Module } from './module';
 
 /** Every module by its dotted name ('' for the root). @internal */
 export function namedModules(root: Module): Map<string, Module> {
