@@ -38,10 +38,10 @@ export interface PrunedEdges {
 }
 
 /** Per-edge scores in the caller's edge order. */
-function scoresOf(graph: Graph, opts: PruneEdgesOptions): Float32Array {
+function scoresOf(graph: Graph, edgeWeight: Float32Array | null, opts: PruneEdgesOptions): Float32Array {
   const by = opts.by ?? 'weight';
   if (by === 'weight') {
-    const w = graph.toEdgeIndex().edgeWeight;
+    const w = edgeWeight;
     if (w === null) throw invalidArgValue('by', "'attention' or a weighted graph for 'weight'", 'weight');
     return w;
   }
@@ -60,7 +60,8 @@ export function edges(graph: Graph, options: PruneEdgesOptions): PrunedEdges {
   if (topK === undefined && threshold === undefined) throw invalidArgValue('options', 'topK and/or threshold', options);
   if (topK !== undefined && (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1)) throw invalidArgValue('topK', 'a positive integer', topK);
   if (threshold !== undefined && (typeof threshold !== 'number' || Number.isNaN(threshold))) throw invalidArgValue('threshold', 'a number', threshold);
-  const scores = scoresOf(graph, opts);
+  const { edgeIndex, edgeWeight } = graph.toEdgeIndex();
+  const scores = scoresOf(graph, edgeWeight, opts);
   if (scores.length !== graph.numEdges) throw new GnnError('ERR_GNN_INTERNAL', `prune.edges: ${scores.length} scores for ${graph.numEdges} edges`);
   const indptr = graph.indptr;
   const ids = graph.edgeIds;
@@ -87,7 +88,6 @@ export function edges(graph: Graph, options: PruneEdgesOptions): PrunedEdges {
   for (let e = 0; e < keep.length; e++) count += keep[e];
   const edgeIds = new Int32Array(count);
   for (let e = 0, i = 0; e < keep.length; e++) if (keep[e] === 1) edgeIds[i++] = e;
-  const { edgeIndex, edgeWeight } = graph.toEdgeIndex();
   const E = graph.numEdges;
   const src = Int32Array.from(edgeIds, (e) => edgeIndex[e]);
   const dst = Int32Array.from(edgeIds, (e) => edgeIndex[E + e]);
