@@ -13,6 +13,8 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kShapeMismatch: return "ERR_GNN_SHAPE_MISMATCH";
     case StatusCode::kOutOfMemory: return "ERR_GNN_OUT_OF_MEMORY";
     case StatusCode::kAborted: return "ERR_GNN_ABORTED";
+    case StatusCode::kCuda: return "ERR_GNN_CUDA";
+    case StatusCode::kDevice: return "ERR_GNN_DEVICE";
     case StatusCode::kInternal: break;
   }
   return "ERR_GNN_INTERNAL";

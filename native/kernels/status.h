@@ -17,6 +17,8 @@ enum class StatusCode {
   kOutOfMemory,      // GnnError, ERR_GNN_OUT_OF_MEMORY
   kAborted,          // GnnError, ERR_GNN_ABORTED
   kInternal,         // GnnError, ERR_GNN_INTERNAL
+  kCuda,             // GnnError, ERR_GNN_CUDA (a CUDA runtime error; the message names it)
+  kDevice,           // GnnError, ERR_GNN_DEVICE (inputs on different devices, or not on the expected one)
 };
 
 class Status {
