@@ -3,6 +3,7 @@
  * function with argument checks and error mapping.
  * @internal
  */
+import type { NativeCuda } from './native-cuda-types';
 
 /** What the native side receives for a graph: the Graph's private, validated arrays. */
 export interface NativeGraph {
@@ -187,7 +188,10 @@ export type NativeGatv2Args = [
   out: Float32Array,
 ];
 
+/** The CUDA half: present only in the CUDA build (see native-cuda-types.ts). */
 export interface NativeAddon {
+  /** Present only in the CUDA build. */
+  readonly cuda?: NativeCuda;
   csrFromEdgeIndex(
     src: Int32Array,
     dst: Int32Array,
