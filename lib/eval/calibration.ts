@@ -4,8 +4,10 @@
  * 2017); it is correct when that class is the label. Rows are put into bins by confidence:
  *
  *   binning 'width' (default)  B equal bins of [0, 1]: bin b = [b/B, (b+1)/B), the last one closed
- *   binning 'mass'             B bins of (nearly) equal count: rows sorted by confidence (ties by
- *                              row), bin b holding sorted positions [⌊b·n/B⌋, ⌊(b+1)·n/B⌋)
+ *   binning 'mass'             B bins of (nearly) equal count: rows sorted by confidence, bin b
+ *                              holding sorted positions [⌊b·n/B⌋, ⌊(b+1)·n/B⌋), except that equal
+ *                              confidences are never split (an edge inside a run of them moves to
+ *                              the run's end; bins may then hold more or fewer rows, or none)
  *
  *   ECE    Σ_b (n_b / n) · |accuracy_b − confidence_b|   (mean confidence and accuracy of bin b)
  *   MCE    max over non-empty bins of |accuracy_b − confidence_b|
@@ -79,9 +81,16 @@ export function calibrationOf(s: Scored, bins: number, binning: Binning): Calibr
     const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => s.confidence[a] - s.confidence[b] || a - b);
     lower.fill(NaN);
     upper.fill(NaN);
+    // Bin edges by position; an edge inside a run of equal confidences moves to the run's end, so
+    // equal confidences always share a bin (the result never depends on row order).
+    const cut = Int32Array.from({ length: bins + 1 }, (_, b) => Math.floor((b * n) / bins));
+    for (let b = 1; b < bins; b++) {
+      cut[b] = Math.max(cut[b], cut[b - 1]);
+      while (cut[b] > 0 && cut[b] < n && s.confidence[order[cut[b]]] === s.confidence[order[cut[b] - 1]]) cut[b]++;
+    }
     for (let b = 0; b < bins; b++) {
-      const from = Math.floor((b * n) / bins);
-      const to = Math.floor(((b + 1) * n) / bins);
+      const from = cut[b];
+      const to = Math.max(cut[b + 1], from);
       for (let k = from; k < to; k++) binOf[order[k]] = b;
       if (to > from) {
         lower[b] = s.confidence[order[from]];

@@ -6,7 +6,7 @@
  * between low- and high-degree nodes, which the 'degree' slicing (the default, with 'label') shows.
  */
 import type { Features } from '../csr-matrix';
-import { invalidArgType } from '../errors';
+import { invalidArgType, invalidArgValue } from '../errors';
 import type { Graph } from '../graph';
 import { checkOptions } from '../validate';
 import type { Module } from '../nn/module';
@@ -67,7 +67,7 @@ export class SliceReport {
   /** A slicing by its name or kind (the first one, by default). */
   slicing(which?: string): SlicingResult {
     const found = which === undefined ? this.slicings[0] : this.slicings.find((s) => s.name === which) ?? this.slicings.find((s) => s.by === which);
-    if (found === undefined) throw invalidArgType('which', `a slicing of the report (${this.slicings.map((s) => s.name).join(', ')})`, which);
+    if (found === undefined) throw invalidArgValue('which', `a slicing of the report (${this.slicings.map((s) => s.name).join(', ')})`, which);
     return found;
   }
 

@@ -1,7 +1,7 @@
 /**
  * A small SVG writer: elements as plain objects, rendered to a standalone, well-formed SVG 1.1
- * document (text and attribute values escaped; numbers written with at most 3 decimals; no
- * browser, no dependency). The charts (charts.ts) are built from it.
+ * document (text and attribute values escaped; coordinates written with at most 3 decimals, data-*
+ * values in full; no browser, no dependency). The charts (charts.ts) are built from it.
  * @internal
  */
 
@@ -31,8 +31,10 @@ export function num(v: number): string {
   return Object.is(r, -0) ? '0' : String(r);
 }
 
+// data-* attributes carry values for programs that read a chart back: written in full.
 function attrText(name: string, value: string | number): string {
-  return ` ${name}="${escapeXml(typeof value === 'number' ? num(value) : value)}"`;
+  const text = typeof value === 'number' ? (name.startsWith('data-') ? String(value) : num(value)) : value;
+  return ` ${name}="${escapeXml(text)}"`;
 }
 
 function render(e: SvgElement, depth: number, out: string[]): void {
