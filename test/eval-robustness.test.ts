@@ -13,7 +13,8 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
 import { CsrMatrix, GnnError, Graph, Random, Tensor, classificationMetrics, io, loadModelSync, nn, robustnessChart, robustnessSweep } from '../lib/index';
-import type { Features, ForwardContext, PerturbationKind } from '../lib/index';
+import type { Features, PerturbationKind } from '../lib/index';
+import type { ForwardContext } from '../lib/nn/module';
 import { addNoise, edgeList, insertionPairs, maskFeatures, neighbourRemovalMask, rankedNeighbours, rebuild, removalMask } from '../lib/eval/perturb';
 import { expectError } from './helpers/errors';
 
