@@ -160,6 +160,8 @@ describe('bad input', () => {
     expectError(() => evaluateSlices(model, graph, x, labels, { slices: [{ by: 'label', colour: 1 } as never] }), 'ERR_INVALID_ARG_VALUE', TypeError, /colour/);
     expectError(() => evaluateSlices(model, graph, x, labels, { mask: [1, 0] }), 'ERR_GNN_SHAPE_MISMATCH', GnnError, /mask/);
     expectError(() => evaluateSlices(model, graph, x, Int32Array.of(0, 0, 0, 0, 0, 0, 0, 0, 5)), 'ERR_OUT_OF_RANGE', RangeError, /labels\[8\]/);
+    expectError(() => evaluation.hopDistances(graph, Int32Array.of(0, 9)), 'ERR_OUT_OF_RANGE', RangeError, /from\[1\]/);
+    expectError(() => evaluation.hopDistances(graph, [0] as never), 'ERR_INVALID_ARG_TYPE', TypeError, /from/);
     const r = evaluateSlices(model, graph, x, labels);
     expectError(() => r.slicing('colour'), 'ERR_INVALID_ARG_VALUE', TypeError, /colour/);
   });

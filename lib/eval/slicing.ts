@@ -13,8 +13,8 @@
  * Degree and hop slicings need node-level rows (one per node of the graph); the others work on any
  * rows, graph-level ones included.
  */
-import { GnnError, described, invalidArgType, invalidArgValue } from '../errors';
-import type { Graph } from '../graph';
+import { GnnError, described, invalidArgType, invalidArgValue, outOfRange } from '../errors';
+import { Graph } from '../graph';
 import { checkInteger, checkOptions } from '../validate';
 import { labelArray, maskRows } from './inputs';
 import type { LabelInput, MaskInput } from './inputs';
@@ -116,7 +116,11 @@ function predicateSlices(test: unknown, rows: number, name: string): SliceAssign
 
 /** Hop distance from the `from` nodes along edge direction (-1: unreachable). */
 export function hopDistances(graph: Graph, from: Int32Array): Int32Array {
+  if (!(graph instanceof Graph)) throw invalidArgType('graph', 'a Graph', graph);
+  if (!(from instanceof Int32Array)) throw invalidArgType('from', 'an Int32Array of node ids', from);
   const n = graph.numNodes;
+  if (graph.numSrcNodes !== n) throw invalidArgValue('graph', 'a square graph (numSrcNodes = numNodes)', described(`${graph.numSrcNodes} -> ${n} nodes`));
+  for (let i = 0; i < from.length; i++) if (!(from[i] >= 0 && from[i] < n)) throw outOfRange(`from[${i}]`, `a node id in [0, ${n - 1}]`, from[i]);
   const indptr = graph.indptr;
   const indices = graph.indices;
   // Out-adjacency (the graph stores in-edges per destination).
@@ -153,7 +157,6 @@ export function hopDistances(graph: Graph, from: Int32Array): Int32Array {
 
 function hopSlices(graph: Graph, rows: number, from: MaskInput, maxHops: number, name: string): SliceAssignment {
   nodeRows(graph, rows, 'hops');
-  if (graph.numSrcNodes !== graph.numNodes) throw invalidArgValue('graph', "a square graph for 'hops' slices", described(`${graph.numSrcNodes} -> ${graph.numNodes} nodes`));
   const dist = hopDistances(graph, maskRows(`slices '${name}' from`, from, rows));
   const names = [...Array.from({ length: maxHops + 1 }, (_, k) => String(k)), `>${maxHops}`];
   return { by: 'hops', name, slices: names, of: Int32Array.from(dist, (d) => (d === -1 || d > maxHops ? maxHops + 1 : d)) };
