@@ -11,7 +11,7 @@
  * keeps falling as T → 0) or logits no better than uniform (T → ∞) — the nearer end is returned,
  * the exact minimiser over the range, with `atBound` set.
  */
-import { GnnError, invalidArgType, invalidArgValue, outOfRange } from '../errors';
+import { GnnError, described, invalidArgType, invalidArgValue, outOfRange } from '../errors';
 import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import { checkOptions } from '../validate';
@@ -21,7 +21,6 @@ import { Module } from '../nn/module';
 import type { ForwardContext } from '../nn/module';
 import { MODEL_FORMAT_VERSION, Model } from '../nn/model-file';
 import { Sequential } from '../nn/sequential';
-import { described } from '../errors';
 import { checkScores, labelArray, labelAt, maskRows } from './inputs';
 import type { LabelInput, MaskInput } from './inputs';
 import { TemperatureScaling } from './temperature-layer';
