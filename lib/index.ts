@@ -66,3 +66,25 @@ export { MAX_LINE_BYTES, fromGraphology, readEdgeIndex, readEdgeIndexSync, readE
 export type { EdgeIndexDType, EdgeIndexResult, EdgeListResult, FromGraphologyOptions, FromGraphologyResult, GraphologyLike, ReadEdgeIndexOptions, ReadEdgeListOptions } from './io/index';
 export { loadPlanetoid } from './io/index';
 export type { PlanetoidDataset } from './io/index';
+export * as evaluation from './eval/index';
+export { EvaluationReport, RobustnessReport, SliceReport, TemperatureScaling, calibrationMetrics, classificationMetrics, evaluate, evaluateScores, evaluateSlices, fitTemperature, robustnessChart, robustnessSweep, temperatureScaling, withTemperature } from './eval/index';
+export type {
+  CalibrationMetrics,
+  CalibrationOptions,
+  ClassificationMetrics,
+  EvaluateOptions,
+  EvaluateScoresOptions,
+  EvaluateSlicesOptions,
+  MetricsOptions,
+  PerturbationKind,
+  PerturbationSpec,
+  ReliabilityBin,
+  RobustnessCurve,
+  RobustnessOptions,
+  RobustnessPoint,
+  SliceResult,
+  Slicing,
+  SlicingResult,
+  TemperatureFit,
+  TemperatureScalingResult,
+} from './eval/index';

@@ -16,6 +16,8 @@
  * source_to_target, aggr = add for GCN / GAT, dropout rates) are accepted and dropped; any other
  * argument a layer does not know is an ERR_GNN_MODEL_FILE naming it. With framework 'dgl', layers
  * default to DGL semantics and DGL's type names map to ours (GraphConv → GCNConv, APPNPConv → APPNP).
+ * A temperature-calibrated model (eval/temperature.ts) ends in a layer
+ * `{ "type": "TemperatureScaling", "args": { "temperature": T } }`: its logits divided by T.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -28,6 +30,7 @@ import type { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { quantizedParts, restoreQuantization } from '../quant/file';
 import { attachPrunePlan, checkPruningEntry } from '../prune/magnitude';
+import { TemperatureScaling } from '../eval/temperature-layer';
 import { Activation, Dropout, Identity, Softmax, activationModule } from './activations';
 import { APPNP } from './appnp';
 import { ChebConv } from './cheb-conv';
@@ -152,6 +155,7 @@ export function moduleFromJSON(
       case 'APPNP': return new APPNP(args as never);
       case 'ChebConv': return new ChebConv(args as never);
       case 'Linear': return new Linear(args as never);
+      case 'TemperatureScaling': return new TemperatureScaling(args as never);
       case 'GINConv': {
         const mlp = isRecord(raw) ? (raw.nn ?? raw.apply_func) : undefined;
         const nested = spec.modules !== undefined && Array.isArray(spec.modules) ? (spec.modules as Args[]).find((m) => m.name === 'nn') : undefined;
