@@ -78,6 +78,17 @@ describe('save and load', () => {
     expect(Array.from(loaded.forwardSync(graph, x).data)).toEqual(Array.from(model.forwardSync(graph, x).data));
   });
 
+  it('a bare layer saves as a one-layer model named "model" and loads back to identical bits', () => {
+    const layer = new nn.GCNConv({ inChannels: 10, outChannels: 4 });
+    const params = layer.parameters();
+    for (const [i, t] of Object.values(params).entries()) t.data.set(randomArray(t.numel, 50 + i));
+    const dir = path.join(tmp, 'bare');
+    layer.save(dir);
+    const loaded = loadModelSync(dir);
+    expect(Object.keys(loaded.parameters()).sort()).toEqual(Object.keys(params).map((k) => `model.${k}`).sort());
+    expect(Array.from(loaded.forwardSync(graph, x).data)).toEqual(Array.from(layer.forwardSync(graph, x).data));
+  });
+
   it('F16 and BF16 storage round to the nearest half and load as float32', () => {
     const model = everyLayerModel();
     for (const dtype of ['F16', 'BF16'] as const) {

@@ -22,7 +22,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { GnnError } from '../errors';
+import { GnnError, described, invalidArgValue } from '../errors';
 import { readSafetensors } from '../io/safetensors';
 import { writeSafetensors } from '../io/safetensors-write';
 import type { SafetensorsWriteDType } from '../io/safetensors-write';
@@ -423,7 +423,15 @@ export function saveModel(module: Module, dir: string, options?: SaveModelOption
     ...(opts.extra ?? {}),
   };
   const dtype: SafetensorsWriteDType = opts.dtype ?? 'F32';
-  const params = module.parameters();
+  // A bare layer is written as a one-layer model named 'model', so its tensors carry that prefix
+  // (what loadModel reads back). Its int8 / pruning entries name tensors without one, so those
+  // are saved only from a Sequential / Model.
+  const bare = !(module instanceof Sequential);
+  if (bare && (module.quantization !== null || module.pruning !== null)) {
+    throw invalidArgValue('module', 'a Sequential or Model when it is quantized or pruned (wrap the layer first)', described(module.constructor.name));
+  }
+  const own = module.parameters();
+  const params = bare ? Object.fromEntries(Object.entries(own).map(([k, t]) => [`model.${k}`, t])) : own;
   const quant = quantizedParts(module, params);
   const pruning = module.pruning;
   if (pruning !== null) {
