@@ -66,3 +66,7 @@ export { MAX_LINE_BYTES, fromGraphology, readEdgeIndex, readEdgeIndexSync, readE
 export type { EdgeIndexDType, EdgeIndexResult, EdgeListResult, FromGraphologyOptions, FromGraphologyResult, GraphologyLike, ReadEdgeIndexOptions, ReadEdgeListOptions } from './io/index';
 export { loadPlanetoid } from './io/index';
 export type { PlanetoidDataset } from './io/index';
+export { Registry } from './registry/index';
+export type { FileDigest, HistoryEntry, LoadedVersion, RegisterOptions, RegistryOptions, VersionInfo } from './registry/index';
+export { DEFAULT_LATENCY_BUCKETS, PROMETHEUS_CONTENT_TYPE, Predictor } from './serve/index';
+export type { DriftReportLike, DriftSeverity, DriftSignal, DriftSource, Prediction, PredictorOptions, PredictorStats } from './serve/index';
