@@ -131,9 +131,8 @@ describe('processes', () => {
     expect(promotes).toBeGreaterThan(20);
   });
 
-  it('concurrent registers from 3 processes get distinct automatic names', async () => {
-    const dir = path.join(root, 'registers');
-    Registry.open(dir);
+  it('concurrent registers from 3 processes (opening a registry that does not exist yet) get distinct automatic names', async () => {
+    const dir = path.join(root, 'registers'); // created by whichever child opens it first
     const body = `
   const a = await reg.register(env.SOURCE);
   const b = await reg.register(env.SOURCE);

@@ -112,22 +112,24 @@ export class Registry {
     try {
       fs.mkdirSync(root, { recursive: true });
       const marker = path.join(root, MARKER_FILE);
-      if (fs.existsSync(marker)) {
-        let j: { format?: unknown; formatVersion?: unknown };
-        try {
-          j = JSON.parse(fs.readFileSync(marker, 'utf8')) as typeof j;
-        } catch (error) {
-          throw registryError(`${marker}: not JSON (${(error as Error).message})`, error);
-        }
-        if (j.format !== MARKER_FORMAT || j.formatVersion !== 1) {
-          throw registryError(`${marker}: expected { format: "${MARKER_FORMAT}", formatVersion: 1 }, got ${JSON.stringify(j)}`);
-        }
-      } else {
-        const others = fs.readdirSync(root).filter((n) => !n.startsWith(`${MARKER_FILE}.tmp-`));
+      // A registry being created by another process at this instant shows its marker (renamed
+      // into place before anything else is made) or only the marker's temporary file.
+      const names = fs.readdirSync(root);
+      if (!names.includes(MARKER_FILE)) {
+        const others = names.filter((n) => !n.startsWith(`${MARKER_FILE}.tmp-`));
         if (others.length > 0) {
           throw registryError(`${root}: not a model registry (no ${MARKER_FILE}) and not empty (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''})`);
         }
         writeFileAtomic(marker, `${JSON.stringify({ format: MARKER_FORMAT, formatVersion: 1, createdAt: new Date().toISOString() }, null, 2)}\n`);
+      }
+      let j: { format?: unknown; formatVersion?: unknown };
+      try {
+        j = JSON.parse(fs.readFileSync(marker, 'utf8')) as typeof j;
+      } catch (error) {
+        throw registryError(`${marker}: not JSON (${(error as Error).message})`, error);
+      }
+      if (j === null || typeof j !== 'object' || j.format !== MARKER_FORMAT || j.formatVersion !== 1) {
+        throw registryError(`${marker}: expected { format: "${MARKER_FORMAT}", formatVersion: 1 }, got ${JSON.stringify(j)}`);
       }
       fs.mkdirSync(path.join(root, VERSIONS_DIR), { recursive: true });
       fs.mkdirSync(path.join(root, STAGING_DIR), { recursive: true });

@@ -17,20 +17,20 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-import { CsrMatrix } from '../csr-matrix';
 import type { Features } from '../csr-matrix';
 import { GnnError, invalidArgType, invalidArgValue, outOfRange } from '../errors';
 import { Graph } from '../graph';
 import { Module } from '../nn/module';
-import { Sequential } from '../nn/sequential';
+import type { Sequential } from '../nn/sequential';
 import { argmaxRows } from '../predictions';
 import { Registry } from '../registry/registry';
-import { Tensor } from '../tensor';
+import type { Tensor } from '../tensor';
 import { checkInteger, checkOptions } from '../validate';
-import type { DriftSource } from './drift-source';
+import type { DriftReportLike, DriftSource } from './drift-source';
 import { Fifo } from './fifo';
-import { exposition, DEFAULT_LATENCY_BUCKETS, Histogram } from './prometheus';
-import type { Family, Sample } from './prometheus';
+import { checkBuckets, checkData, checkNodes, featureRows, pickRows, supportsNodes } from './inputs';
+import { driftFamilies, predictorFamilies } from './metric-families';
+import { exposition, Histogram } from './prometheus';
 
 export interface PredictorOptions {
   /** Serve the registry's active version (loaded and verified now; swapped on reload / checkForUpdate / watch). */
@@ -112,70 +112,6 @@ interface Job {
 }
 
 const OPTION_KEYS = ['registry', 'model', 'version', 'graph', 'x', 'maxConcurrency', 'maxQueue', 'mode', 'fanout', 'seed', 'monitor', 'watch', 'latencyBuckets'];
-const SEVERITY: Record<string, number> = { none: 0, warn: 1, alert: 2 };
-
-function featureRows(x: unknown): number {
-  if (x instanceof CsrMatrix) return x.shape[0];
-  if (x instanceof Tensor && x.dtype === 'float32' && x.rank === 2) return x.shape[0];
-  throw invalidArgType('x', 'a float32 Tensor [numNodes, F] or a CsrMatrix', x);
-}
-
-function checkData(graph: unknown, x: unknown): void {
-  if (!(graph instanceof Graph)) throw invalidArgType('graph', 'a Graph', graph);
-  const rows = featureRows(x);
-  if (rows !== graph.numSrcNodes) {
-    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `x: expected ${graph.numSrcNodes} rows (one per node of the graph), got ${rows}`);
-  }
-}
-
-function checkNodes(nodes: unknown, numNodes: number): Int32Array {
-  let ids: Int32Array;
-  if (nodes instanceof Int32Array) ids = Int32Array.from(nodes); // a copy: the caller may reuse its array
-  else if (Array.isArray(nodes)) {
-    ids = new Int32Array(nodes.length);
-    nodes.forEach((v: unknown, i) => {
-      if (typeof v !== 'number') throw invalidArgType(`nodes[${i}]`, 'a node id (an integer)', v);
-      if (!Number.isInteger(v) || v < 0 || v >= numNodes) throw outOfRange(`nodes[${i}]`, `a node id in [0, ${numNodes})`, v);
-      ids[i] = v;
-    });
-  } else throw invalidArgType('nodes', 'an Int32Array or an array of node ids', nodes);
-  if (ids.length === 0) throw invalidArgValue('nodes', 'at least one node id', nodes);
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i] < 0 || ids[i] >= numNodes) throw outOfRange(`nodes[${i}]`, `a node id in [0, ${numNodes})`, ids[i]);
-  }
-  return ids;
-}
-
-function checkBuckets(buckets: unknown): readonly number[] {
-  if (buckets === undefined) return DEFAULT_LATENCY_BUCKETS;
-  if (!Array.isArray(buckets) || buckets.length === 0) throw invalidArgType('latencyBuckets', 'a non-empty array of increasing positive numbers', buckets);
-  buckets.forEach((b: unknown, i) => {
-    if (typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= (buckets[i - 1] as number))) {
-      throw invalidArgValue(`latencyBuckets[${i}]`, 'a finite positive number above the previous one', b);
-    }
-  });
-  return buckets as number[];
-}
-
-/** Whether the model answers forwardNodes: a Sequential whose every layer is node-local. */
-function supportsNodes(model: Module): boolean {
-  if (!(model instanceof Sequential)) return false;
-  try {
-    model.receptiveHops();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Rows `nodes` of a full-graph output [N, C] (or [N]), as [nodes.length, C]. */
-function pickRows(full: Tensor<'float32'>, nodes: Int32Array): Tensor<'float32'> {
-  const n = full.shape[0];
-  const cols = n === 0 ? 0 : full.numel / n;
-  const out = new Float32Array(nodes.length * cols);
-  for (let i = 0; i < nodes.length; i++) out.set(full.data.subarray(nodes[i] * cols, (nodes[i] + 1) * cols), i * cols);
-  return Tensor.from(out, [nodes.length, cols]);
-}
 
 const codeOf = (error: unknown): string => {
   const code = (error as { code?: unknown } | null)?.code;
@@ -498,67 +434,29 @@ export class Predictor extends EventEmitter {
 
   /** The metrics in Prometheus text exposition format (serve it with content type PROMETHEUS_CONTENT_TYPE). */
   metrics(): string {
-    const families: Family[] = [
-      { name: 'gnn_predictor_requests_total', type: 'counter', help: 'Prediction requests received.', samples: [{ value: this.#requests }] },
-      {
-        name: 'gnn_predictor_errors_total',
-        type: 'counter',
-        help: 'Prediction requests failed or refused, by error code.',
-        samples: [...this.#errors].sort(([a], [b]) => (a < b ? -1 : 1)).map(([code, n]) => ({ labels: { code }, value: n })),
-      },
-      { name: 'gnn_predictor_queue_depth', type: 'gauge', help: 'Requests waiting for a free slot.', samples: [{ value: this.#queue.length }] },
-      { name: 'gnn_predictor_in_flight', type: 'gauge', help: 'Requests being computed.', samples: [{ value: this.#inFlight }] },
-      {
-        name: 'gnn_predictor_request_duration_seconds',
-        type: 'histogram',
-        help: 'Time from predict() to its answer (queue wait included), of requests admitted.',
-        samples: this.#latency.samples(),
-      },
-      {
-        name: 'gnn_predictor_model_info',
-        type: 'gauge',
-        help: 'The model version served (value 1) and its path: nodes (receptive field) or full (cached full pass).',
-        samples: [{ labels: { version: this.#serving.version, path: this.#serving.path }, value: 1 }],
-      },
-      { name: 'gnn_predictor_model_swaps_total', type: 'counter', help: 'Hot swaps to another model version.', samples: [{ value: this.#swaps }] },
-      { name: 'gnn_predictor_reload_errors_total', type: 'counter', help: 'Reloads or swaps that failed (the served version was kept).', samples: [{ value: this.#reloadErrors }] },
-      { name: 'gnn_predictor_full_passes_total', type: 'counter', help: 'Full-graph passes run (cache misses of the full path).', samples: [{ value: this.#fullPasses }] },
-    ];
-    if (this.#monitor !== null) families.push(...this.#driftFamilies(this.#monitor));
-    return exposition(families);
-  }
-
-  #driftFamilies(monitor: DriftSource): Family[] {
-    let report: ReturnType<DriftSource['latestReport']>;
-    try {
-      report = monitor.latestReport();
-    } catch {
-      this.#driftErrors++;
-      report = undefined;
-    }
-    const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
-    const sev = (v: unknown): number => (typeof v === 'string' && v in SEVERITY ? SEVERITY[v] : NaN);
-    const scores: Sample[] = [];
-    const severities: Sample[] = [];
-    if (report !== undefined && report !== null && Array.isArray(report.signals)) {
-      const seen = new Set<string>();
-      for (const s of report.signals) {
-        const labels = { signal: String(s.name), kind: String(s.kind) };
-        const key = `${labels.signal}\u0000${labels.kind}`;
-        if (seen.has(key)) continue; // one series per (signal, kind)
-        seen.add(key);
-        scores.push({ labels, value: num(s.score) });
-        severities.push({ labels, value: sev(s.severity) });
+    const families = predictorFamilies({
+      requests: this.#requests,
+      errors: this.#errors,
+      queueDepth: this.#queue.length,
+      inFlight: this.#inFlight,
+      latency: this.#latency,
+      version: this.#serving.version,
+      path: this.#serving.path,
+      swaps: this.#swaps,
+      reloadErrors: this.#reloadErrors,
+      fullPasses: this.#fullPasses,
+    });
+    if (this.#monitor !== null) {
+      let report: DriftReportLike | undefined;
+      try {
+        report = this.#monitor.latestReport();
+      } catch {
+        this.#driftErrors++;
+        report = undefined;
       }
+      families.push(...driftFamilies(report, this.#driftErrors));
     }
-    const overall = report?.overall;
-    return [
-      { name: 'gnn_drift_overall_score', type: 'gauge', help: "The drift monitor's overall score in its latest report.", samples: overall === undefined ? [] : [{ value: num(overall.score) }] },
-      { name: 'gnn_drift_overall_severity', type: 'gauge', help: 'Overall drift severity: 0 none, 1 warn, 2 alert.', samples: overall === undefined ? [] : [{ value: sev(overall.severity) }] },
-      { name: 'gnn_drift_score', type: 'gauge', help: 'Drift score of each signal in the latest report.', samples: scores },
-      { name: 'gnn_drift_severity', type: 'gauge', help: 'Drift severity of each signal: 0 none, 1 warn, 2 alert.', samples: severities },
-      { name: 'gnn_drift_report_errors_total', type: 'counter', help: "Times the drift monitor's latestReport() threw.", samples: [{ value: this.#driftErrors }] },
-    ];
+    return exposition(families);
   }
 
   /**
