@@ -5,7 +5,8 @@
  *   node examples/http-service.js [--registry DIR] [--port 8080] [--host 127.0.0.1] [--mode full]
  *
  *   GET  /predict?nodes=1,2,3    the served version's logits and class for each node (JSON)
- *   POST /promote?version=v2     promote a registered version and swap to it (no request dropped)
+ *   POST /promote?version=v2     promote a registered version and swap to it (no request dropped);
+ *                                a version that fails its warm-up run is rolled back (409)
  *   POST /rollback               return to the previously promoted version
  *   GET  /versions               registered versions, the active one, the promotion history
  *   GET  /metrics                Prometheus text: requests, errors, queue, latency, model version
@@ -155,8 +156,17 @@ async function createService(options = {}) {
       case 'POST /promote': {
         const version = url.searchParams.get('version');
         if (!version) throw coded('ERR_INVALID_ARG_VALUE', 'version: expected ?version=<a registered version>, got nothing');
+        const before = registry.active();
         await registry.promote(version);
-        await predictor.checkForUpdate();
+        try {
+          await predictor.checkForUpdate();
+        } catch (error) {
+          // The new version cannot serve (the Predictor kept the old one): undo the promotion so
+          // the registry says what is served, and tell the caller why.
+          if (before !== null && registry.active() === version) await registry.rollback();
+          error.message = `${version} was promoted but cannot serve, rolled back to ${registry.active()}: ${error.message}`;
+          throw error;
+        }
         return send(res, 200, { active: registry.active(), serving: predictor.version });
       }
       case 'POST /rollback': {

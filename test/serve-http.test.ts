@@ -2,7 +2,8 @@
  * The example service (examples/http-service.js) end to end, as a separate process on an
  * ephemeral loopback port, against the built package: it bootstraps a registry with the shipped
  * Cora models, answers /predict with the served model's exact rows, promotes and rolls back
- * without a restart, maps errors to HTTP statuses, exposes /metrics, and exits cleanly on SIGTERM.
+ * without a restart (and undoes a promotion whose model cannot serve), maps errors to HTTP
+ * statuses, exposes /metrics, and exits cleanly on SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -11,7 +12,7 @@ import * as path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CsrMatrix, Tensor, io, loadModelSync } from '../lib/index';
+import { CsrMatrix, Registry, Tensor, io, loadModelSync, nn } from '../lib/index';
 import { expectBitwiseEqual } from './helpers/compare';
 import { removeTemp, tempDir } from './helpers/serve';
 
@@ -127,6 +128,20 @@ describe('examples/http-service.js', () => {
     expect([refused.status, refused.body.error.code]).toEqual([409, 'ERR_GNN_REGISTRY']);
   });
 
+  it('rolls back a promoted version that cannot serve (registered by another process)', async () => {
+    const registry = Registry.open(path.join(dir, 'registry'));
+    await registry.register(new nn.Sequential([new nn.GCNConv({ inChannels: 5, outChannels: 7 })]), { version: 'broken' });
+    const r = await get('/promote?version=broken', 'POST');
+    expect([r.status, r.body.error.code]).toEqual([409, 'ERR_GNN_SHAPE_MISMATCH']);
+    expect(r.body.error.message).toMatch(/^broken was promoted but cannot serve, rolled back to v1: /);
+    expect(registry.active()).toBe('v1');
+    expect(registry.history().slice(-2).map((e) => [e.action, e.version])).toEqual([
+      ['promote', 'broken'],
+      ['rollback', 'v1'],
+    ]);
+    expect((await get('/predict?nodes=5')).body.version).toBe('v1');
+  });
+
   it('exposes Prometheus metrics', async () => {
     const m = await get('/metrics');
     expect(m.status).toBe(200);
@@ -134,9 +149,10 @@ describe('examples/http-service.js', () => {
     expect(m.body).toMatch(/^# HELP gnn_predictor_requests_total /m);
     expect(m.body).toMatch(/^gnn_predictor_model_info\{version="v1",path="full"\} 1$/m);
     expect(m.body).toMatch(/^gnn_predictor_model_swaps_total 2$/m);
+    expect(m.body).toMatch(/^gnn_predictor_reload_errors_total 1$/m);
     expect(m.body).toMatch(/^gnn_predictor_errors_total\{code="ERR_OUT_OF_RANGE"\} 1$/m); // 2708; the 1001-node request never reached predict
     const requests = Number(/^gnn_predictor_requests_total (\d+)$/m.exec(m.body)?.[1]);
-    expect(requests).toBe(4); // the four /predict calls that reached predict()
+    expect(requests).toBe(5); // the five /predict calls that reached predict()
   });
 
   it('exits cleanly on SIGTERM', async () => {
