@@ -15,6 +15,10 @@ export type GnnErrorCode =
   | 'ERR_GNN_CUDA'
   | 'ERR_GNN_OUT_OF_MEMORY'
   | 'ERR_GNN_ABORTED'
+  /** A model registry's state forbids the operation: unknown version, nothing to roll back to, lock not acquired. */
+  | 'ERR_GNN_REGISTRY'
+  /** A Predictor's queue is full: the request was refused at once (retry later; HTTP 503). */
+  | 'ERR_GNN_OVERLOADED'
   | 'ERR_GNN_INTERNAL';
 
 /** Node's codes for argument errors. */

@@ -88,3 +88,8 @@ export type {
   TemperatureFit,
   TemperatureScalingResult,
 } from './eval/index';
+
+export { Registry } from './registry/index';
+export type { FileDigest, HistoryEntry, LoadedVersion, RegisterOptions, RegistryOptions, VersionInfo } from './registry/index';
+export { DEFAULT_LATENCY_BUCKETS, PROMETHEUS_CONTENT_TYPE, Predictor } from './serve/index';
+export type { DriftReportLike, DriftSeverity, DriftSignal, DriftSource, Prediction, PredictorOptions, PredictorStats } from './serve/index';
