@@ -66,3 +66,32 @@ export { MAX_LINE_BYTES, fromGraphology, readEdgeIndex, readEdgeIndexSync, readE
 export type { EdgeIndexDType, EdgeIndexResult, EdgeListResult, FromGraphologyOptions, FromGraphologyResult, GraphologyLike, ReadEdgeIndexOptions, ReadEdgeListOptions } from './io/index';
 export { loadPlanetoid } from './io/index';
 export type { PlanetoidDataset } from './io/index';
+export * as monitor from './monitor/index';
+export { DEFAULT_THRESHOLDS, DriftMonitor, DriftProfile, DriftReport, KllSketch } from './monitor/index';
+export type {
+  DriftBatch,
+  DriftCompareOptions,
+  DriftCounts,
+  DriftModel,
+  DriftMonitorOptions,
+  DriftObserveOptions,
+  DriftProfileConfig,
+  DriftProfileJSON,
+  DriftProfileOptions,
+  DriftReportJSON,
+  DriftSeverity,
+  DriftSignal,
+  DriftSignalKind,
+  DriftSignalName,
+  DriftThreshold,
+  DriftThresholdOptions,
+  FeatureDrift,
+  FeatureDriftDetail,
+  FeatureStats,
+  KllSketchJSON,
+  KllSketchOptions,
+  NonFinitePolicy,
+  PredictionStats,
+  SortedView,
+  SummaryStats,
+} from './monitor/index';
