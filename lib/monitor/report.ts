@@ -126,10 +126,10 @@ export class DriftReport {
    * alerts; 0 with no signals); severity: the worst signal severity.
    */
   readonly overall: { readonly score: number; readonly severity: DriftSeverity };
-  /** The signals both sides had data for, in the order of DriftSignalName's definition. */
-  readonly signals: readonly DriftSignal[];
-  /** Features by PSI, largest first (ties: larger KS, then lower index). */
-  readonly topFeatures: readonly FeatureDrift[];
+  /** The signals both sides had data for, in the order of DriftSignalName's definition (frozen). */
+  readonly signals: DriftSignal[];
+  /** Features by PSI, largest first (ties: larger KS, then lower index; frozen). */
+  readonly topFeatures: FeatureDrift[];
   readonly counts: { readonly reference: DriftCounts; readonly current: DriftCounts };
   readonly features: FeatureDriftDetail;
 
@@ -142,8 +142,8 @@ export class DriftReport {
       if (RANK[s.severity] > RANK[severity]) severity = s.severity;
     }
     this.overall = Object.freeze({ score, severity });
-    this.signals = Object.freeze(signals.map((s) => Object.freeze({ ...s, threshold: Object.freeze({ ...s.threshold }) })));
-    this.topFeatures = Object.freeze(topFeatures.map((f) => Object.freeze(f)));
+    this.signals = Object.freeze(signals.map((s) => Object.freeze({ ...s, threshold: Object.freeze({ ...s.threshold }) }))) as DriftSignal[];
+    this.topFeatures = Object.freeze(topFeatures.map((f) => Object.freeze(f))) as FeatureDrift[];
     this.counts = Object.freeze({ reference: Object.freeze(counts.reference), current: Object.freeze(counts.current) });
     this.features = features;
   }
