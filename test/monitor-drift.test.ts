@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_THRESHOLDS, DriftMonitor, DriftProfile, GnnError, Graph, KllSketch, Random, Tensor, loadModelSync, nn, rmat, uniformRandomGraph } from '../lib/index';
+import { CsrMatrix, DEFAULT_THRESHOLDS, DriftMonitor, DriftProfile, GnnError, Graph, KllSketch, Random, Tensor, loadModelSync, nn, rmat, uniformRandomGraph } from '../lib/index';
 import type { DriftModel, DriftReport, DriftSignalName } from '../lib/index';
 import { jsDivergence, ksStatistic, psi } from '../lib/monitor/divergence';
 import { dataset } from './helpers/data';
@@ -229,6 +229,35 @@ describe('DriftMonitor on Cora (GCN from data/models)', () => {
     expect(m.features.nonFiniteRate.current[7]).toBeCloseTo(0.1, 2);
     expect(severities(m)['features.psi']).toBe('alert');
     expect(m.features.ks[7]).toBeLessThan(0.05); // the finite values did not move
+  });
+  it('profiles sparse features (CsrMatrix) exactly as their dense form', () => {
+    const sparse = CsrMatrix.fromDense(x);
+    const m = DriftMonitor.fromReference(cora.graph, sparse, model);
+    expect(JSON.stringify(m.reference)).toBe(JSON.stringify(monitor.reference));
+    const shifted = x.clone();
+    for (let i = 0; i < shifted.data.length; i += 97) shifted.data[i] = 1;
+    expect(m.check(cora.graph, CsrMatrix.fromDense(shifted)).toJSON()).toEqual(monitor.check(cora.graph, shifted).toJSON());
+  });
+});
+
+describe('the report shape the Predictor reads', () => {
+  it('latestReport() → { overall: { score, severity }, signals: [{ name, kind, score, threshold, severity }], topFeatures, toJSON }', () => {
+    const g = rmat({ scale: 8, edgeFactor: 4, seed: 1 });
+    const m = DriftMonitor.fromReference(g, features(g.numNodes, 1), gcn());
+    expect(m.latestReport()).toBeUndefined();
+    const r = m.check(g, features(g.numNodes, 2, (v, f) => (f === 0 ? v + 2 : v)));
+    expect(m.latestReport()).toBe(r);
+    expect(Object.keys(r.overall).sort()).toEqual(['score', 'severity']);
+    expect(['none', 'warn', 'alert']).toContain(r.overall.severity);
+    for (const s of r.signals) {
+      expect(Object.keys(s).sort()).toEqual(['kind', 'name', 'score', 'severity', 'threshold']);
+      expect(s.kind).toBe(s.name.split('.').pop());
+      expect(Object.keys(s.threshold).sort()).toEqual(['alert', 'warn']);
+      expect(Number.isFinite(s.score)).toBe(true);
+    }
+    expect(r.topFeatures[0]).toEqual({ feature: 0, psi: r.features.psi[0], ks: r.features.ks[0] });
+    expect(Object.isFrozen(r.signals)).toBe(true);
+    expect(typeof r.toJSON).toBe('function');
   });
 });
 
