@@ -93,3 +93,33 @@ export { Registry } from './registry/index';
 export type { FileDigest, HistoryEntry, LoadedVersion, RegisterOptions, RegistryOptions, VersionInfo } from './registry/index';
 export { DEFAULT_LATENCY_BUCKETS, PROMETHEUS_CONTENT_TYPE, Predictor } from './serve/index';
 export type { DriftReportLike, DriftSeverity, DriftSignal, DriftSource, Prediction, PredictorOptions, PredictorStats } from './serve/index';
+
+export * as monitor from './monitor/index';
+export { DEFAULT_THRESHOLDS, DriftMonitor, DriftProfile, DriftReport, KllSketch } from './monitor/index';
+export type {
+  DriftBatch,
+  DriftCompareOptions,
+  DriftCounts,
+  DriftModel,
+  DriftMonitorOptions,
+  DriftObserveOptions,
+  DriftProfileConfig,
+  DriftProfileJSON,
+  DriftProfileOptions,
+  DriftReportJSON,
+  DriftSeverity,
+  DriftSignal,
+  DriftSignalKind,
+  DriftSignalName,
+  DriftThreshold,
+  DriftThresholdOptions,
+  FeatureDrift,
+  FeatureDriftDetail,
+  FeatureStats,
+  KllSketchJSON,
+  KllSketchOptions,
+  NonFinitePolicy,
+  PredictionStats,
+  SortedView,
+  SummaryStats,
+} from './monitor/index';
