@@ -92,7 +92,7 @@ export type {
 export { Registry } from './registry/index';
 export type { FileDigest, HistoryEntry, LoadedVersion, RegisterOptions, RegistryOptions, VersionInfo } from './registry/index';
 export { DEFAULT_LATENCY_BUCKETS, PROMETHEUS_CONTENT_TYPE, Predictor } from './serve/index';
-export type { DriftReportLike, DriftSeverity, DriftSignal, DriftSource, Prediction, PredictorOptions, PredictorStats } from './serve/index';
+export type { DriftReportLike, DriftSource, Prediction, PredictorOptions, PredictorStats } from './serve/index';
 
 export * as monitor from './monitor/index';
 export { DEFAULT_THRESHOLDS, DriftMonitor, DriftProfile, DriftReport, KllSketch } from './monitor/index';
