@@ -217,9 +217,10 @@ export abstract class Module {
   /**
    * Moves the module, in place as PyTorch's `Module.to`, to `device` ('cpu', 'cuda' or 'cuda:N'),
    * and returns it: every parameter and buffer (tied ones stay tied), the weights a quantized
-   * model's plan keeps (their device copies), and the module's children. Tensors from `parameters()`
-   * read before the move keep the old copies, and device copies left behind are released. A
-   * forward pass then takes a graph and features on the same device. Nothing moves when a step
+   * model's plan keeps (their device copies), and the module's children. Tensors read from
+   * `parameters()` before a move are the old copies: CPU ones stay usable, device ones are released
+   * by the move. A forward pass then takes a graph and features on the same device; a module already
+   * there is returned as it is. Nothing moves when a step
    * fails (ERR_GNN_BACKEND_UNAVAILABLE, ERR_GNN_OUT_OF_MEMORY), and a plan with no CUDA path (a
    * pruned model's sparse weights) is ERR_GNN_DEVICE.
    */
@@ -227,6 +228,7 @@ export abstract class Module {
     const target = parseDevice(device);
     if (target !== 'cpu') cudaFor(target);
     const modules = this.#descendants();
+    if (modules.every((m) => m.#device === target) && Object.values(this.parameters()).every((t) => t.device === target)) return this;
     for (const m of modules) {
       const plan = m.plan;
       if (target !== 'cpu' && plan !== null && plan.moved === undefined) {
