@@ -109,7 +109,7 @@ export function commonDevice(op: string, args: ReadonlyArray<readonly [string, O
     if (device === null) device = value.device;
     else if (value.device !== device) {
       const list = args.filter(([, v]) => v !== null && v !== undefined).map(([n, v]) => `${n} on ${(v as OnDevice).device}`);
-      throw new GnnError('ERR_GNN_DEVICE', `${op}: expected the graph and every tensor on one device, got ${list.join(', ')}`);
+      throw new GnnError('ERR_GNN_DEVICE', `${op}: expected all inputs on one device, got ${list.join(', ')}`);
     }
   }
   return device ?? 'cpu';

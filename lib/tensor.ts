@@ -166,7 +166,12 @@ export class Tensor<D extends DType = DType> {
     if (device === 'cpu') return new Tensor(dt, dims, allocateAligned(dt, product(dims)));
     const t = allocateDevice(dims, dt, device);
     const s = t.#storage as DeviceStorage;
-    native(() => s.cuda.fill(s.buffer, 0, s.bytes, 0));
+    try {
+      native(() => s.cuda.fill(s.buffer, 0, s.bytes, 0));
+    } catch (error) {
+      t.dispose();
+      throw error;
+    }
     noteQueued(device);
     return t;
   }
@@ -233,8 +238,7 @@ export class Tensor<D extends DType = DType> {
       this.#live('clone');
       const t = allocateDevice(this.shape, this.dtype, this.device);
       const d = t.#storage as DeviceStorage;
-      native(() => s.cuda.copy(d.buffer, 0, s.buffer, 0, s.bytes));
-      noteQueued(this.device);
+      deviceCopy(t, () => s.cuda.copy(d.buffer, 0, s.buffer, 0, s.bytes));
       return t;
     }
     const data = allocateAligned(this.dtype, this.numel);
@@ -340,6 +344,17 @@ export function allocateDevice<D extends DType>(shape: readonly number[], dtype:
   return makeDevice(dtype, shape, { cuda, buffer, bytes, disposed: false }, device);
 }
 
+/** Fills a new device tensor by `copy` (queued on this thread's stream); disposes it if that fails. */
+function deviceCopy(t: Tensor, copy: () => void): void {
+  try {
+    native(copy);
+  } catch (error) {
+    t.dispose();
+    throw error;
+  }
+  noteQueued(t.device);
+}
+
 /** A new tensor of `shape` on `device`: zeroed on the CPU, uninitialised on a CUDA device. @internal */
 export function allocateOn<D extends DType>(shape: readonly number[], dtype: D, device: Device): Tensor<D> {
   return device === 'cpu' ? Tensor.zeros(shape, dtype) : allocateDevice(shape, dtype, device);
@@ -399,8 +414,7 @@ export function leadingRows<D extends DType>(t: Tensor<D>, n: number): Tensor<D>
   deviceBuffer('x', t);
   const out = allocateDevice(shape, t.dtype, t.device);
   const o = storageOf(out) as DeviceStorage;
-  native(() => s.cuda.copy(o.buffer, 0, s.buffer, 0, o.bytes));
-  noteQueued(t.device);
+  deviceCopy(out, () => s.cuda.copy(o.buffer, 0, s.buffer, 0, o.bytes));
   return out;
 }
 

@@ -232,7 +232,7 @@ describe('op arguments on a device', () => {
   });
 
   it('refuses mixed devices with ERR_GNN_DEVICE naming each argument', () => {
-    expectError(() => ops.spmmSync(graph, x.to('cuda')), 'ERR_GNN_DEVICE', GnnError, /spmmSync: expected the graph and every tensor on one device, got graph on cpu, x on cuda:0/);
+    expectError(() => ops.spmmSync(graph, x.to('cuda')), 'ERR_GNN_DEVICE', GnnError, /spmmSync: expected all inputs on one device, got graph on cpu, x on cuda:0/);
     expectError(() => ops.spmmSync(graph.to('cuda'), x.to('cuda'), { weights: t([E], 1) }), 'ERR_GNN_DEVICE', GnnError, /weights on cpu/);
     expectError(() => ops.linearSync(x.to('cuda'), t([3, 4], 2), { bias: t([3], 3).to('cuda') }), 'ERR_GNN_DEVICE', GnnError, /x on cuda:0, weight on cpu, bias on cuda:0/);
     expectError(() => ops.concatSync([x, x.to('cuda')]), 'ERR_GNN_DEVICE', GnnError, /tensors\[0\] on cpu, tensors\[1\] on cuda:0/);
