@@ -2,9 +2,16 @@
  * Graph: an immutable, validated CSR over destination nodes (row v lists the sources of v's
  * incoming edges). It remembers, for every CSR position, the edge's index in the caller's input
  * order, so per-edge data can be given and returned in that order.
+ *
+ * A graph on a CUDA device (`graph.to('cuda')`) keeps its host arrays (accessors and transforms
+ * run on the host, and what they derive is on the same device) and uploads a device copy of its
+ * arrays on first use by an op, once per device; `dispose()` releases the device copies.
  */
 import { addon } from './backend';
+import { cudaFor, cudaIndex, parseDevice } from './device';
+import type { Device, DeviceSpec } from './device';
 import { GnnError, fromNative, invalidArgType, invalidArgValue, outOfRange } from './errors';
+import type { DeviceGraph, NativeCuda } from './native-cuda-types';
 import type { NativeGraph, NativeGraphArrays } from './native-types';
 import { REDUCE_CODES } from './native-types';
 import { Tensor, checkTensor } from './tensor';
@@ -46,6 +53,14 @@ const MAX_NODES = 2 ** 31 - 1;
 
 let handleOf: (g: Graph) => NativeGraph;
 let withCsrWeightsOf: (g: Graph, weights: Float32Array) => Graph;
+let fromHandle: (handle: NativeGraph) => Graph;
+
+/**
+ * Device copies of a graph's arrays, keyed by its handle (the frozen arrays): a graph and the copies
+ * `to()` makes of it on other devices share one upload per device.
+ */
+const uploads = new WeakMap<NativeGraph, Map<number, { cuda: NativeCuda; graph: DeviceGraph }>>();
+const disposeHooks: Array<(g: Graph) => void> = [];
 
 function call<T>(fn: () => T): T {
   try {
@@ -84,6 +99,9 @@ export class Graph {
   /** Edges (CSR entries). */
   readonly numEdges: number;
 
+  /** 'cpu', or 'cuda:N' for a graph whose ops run on GPU N. */
+  readonly device: Device;
+
   readonly #handle: NativeGraph;
   #copies: { indptr?: IndptrArray; indices?: Int32Array; edgeIds?: Int32Array; edgeWeight?: Float32Array } = {};
 
@@ -91,21 +109,28 @@ export class Graph {
     handleOf = (g: Graph) => g.#handle;
     withCsrWeightsOf = (g: Graph, weights: Float32Array) => {
       const h = g.#handle;
-      return new Graph({ indptr: h.indptr, indices: h.indices, edgeIds: h.edgeIds, weights }, g.numSrcNodes);
+      return Graph.#make({ indptr: h.indptr, indices: h.indices, edgeIds: h.edgeIds, weights }, g.numSrcNodes, g.device);
     };
+    fromHandle = (handle: NativeGraph) => new Graph(handle, 'cpu');
   }
 
-  private constructor(arrays: NativeGraphArrays, numSrcNodes: number) {
-    this.numNodes = arrays.indptr.length - 1;
-    this.numSrcNodes = numSrcNodes;
-    this.numEdges = arrays.indices.length;
-    this.#handle = Object.freeze({
+  private constructor(handle: NativeGraph, device: Device) {
+    this.numNodes = handle.indptr.length - 1;
+    this.numSrcNodes = handle.numCols;
+    this.numEdges = handle.indices.length;
+    this.device = device;
+    this.#handle = handle;
+  }
+
+  static #make(arrays: NativeGraphArrays, numSrcNodes: number, device: Device): Graph {
+    const handle = Object.freeze({
       indptr: arrays.indptr,
       indices: arrays.indices,
       edgeIds: arrays.edgeIds,
       weights: arrays.weights,
       numCols: numSrcNodes,
     });
+    return new Graph(handle, device);
   }
 
   /**
@@ -158,7 +183,7 @@ export class Graph {
       throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `edgeWeight: expected one weight per edge (${src.length}), got ${w.length}`);
     }
     const arrays = call(() => addon().csrFromEdgeIndex(src, dst, n, w));
-    return new Graph(arrays, arrays.numNodes);
+    return Graph.#make(arrays, arrays.numNodes, 'cpu');
   }
 
   /**
@@ -185,7 +210,7 @@ export class Graph {
     // Copies: the caller keeps its arrays; the graph's own stay immutable.
     let ptr: IndptrArray = indptr.slice();
     if (ptr instanceof BigInt64Array && indices.length <= MAX_NODES) ptr = Int32Array.from(ptr, (v) => Number(v));
-    return new Graph({ indptr: ptr, indices: indices.slice(), edgeIds: null, weights: w === null ? null : w.slice() }, numSrc);
+    return Graph.#make({ indptr: ptr, indices: indices.slice(), edgeIds: null, weights: w === null ? null : w.slice() }, numSrc, 'cpu');
   }
 
   /** Whether the graph carries edge weights. */
@@ -252,13 +277,13 @@ export class Graph {
     }
     const fill = opts.fillValue ?? 1;
     const arrays = call(() => addon().addSelfLoops(this.#handle, fill, opts.fillValue !== undefined));
-    return new Graph(arrays, this.numSrcNodes);
+    return Graph.#make(arrays, this.numSrcNodes, this.device);
   }
 
   /** Drops every self loop; the remaining edges keep their order. */
   removeSelfLoops(): Graph {
     const arrays = call(() => addon().removeSelfLoops(this.#handle));
-    return new Graph(arrays, this.numSrcNodes);
+    return Graph.#make(arrays, this.numSrcNodes, this.device);
   }
 
   /**
@@ -279,7 +304,7 @@ export class Graph {
     if (add) g = this.hasEdgeWeight || improved ? this.addSelfLoops({ fillValue: improved ? 2 : 1 }) : this.addSelfLoops();
     const weights = call(() => addon().gcnNorm(g.#handle));
     const h = g.#handle;
-    return new Graph({ indptr: h.indptr, indices: h.indices, edgeIds: h.edgeIds, weights }, g.numSrcNodes);
+    return Graph.#make({ indptr: h.indptr, indices: h.indices, edgeIds: h.edgeIds, weights }, g.numSrcNodes, this.device);
   }
 
   /**
@@ -294,7 +319,7 @@ export class Graph {
       throw invalidArgValue('reduce', "'sum', 'mean', 'max' or 'min'", reduce);
     }
     const arrays = call(() => addon().toUndirected(this.#handle, REDUCE_CODES[reduce]));
-    return new Graph(arrays, this.numSrcNodes);
+    return Graph.#make(arrays, this.numSrcNodes, this.device);
   }
 
   /**
@@ -310,7 +335,7 @@ export class Graph {
     const h = this.#handle;
     const ids = h.edgeIds;
     const csr = ids === null ? w.slice() : Float32Array.from(ids, (e) => w[e]);
-    return new Graph({ indptr: h.indptr, indices: h.indices, edgeIds: ids, weights: csr }, this.numSrcNodes);
+    return Graph.#make({ indptr: h.indptr, indices: h.indices, edgeIds: ids, weights: csr }, this.numSrcNodes, this.device);
   }
 
   /** The edges in the caller's order, as PyG's edge_index [2, E] (flat) and edge weights. */
@@ -333,10 +358,73 @@ export class Graph {
     return { edgeIndex, edgeWeight };
   }
 
+  /**
+   * This graph for ops on `device` ('cpu', 'cuda' or 'cuda:N'): a Graph over the same host arrays
+   * (this graph itself when it is already there). A CUDA graph uploads its arrays on first use by an
+   * op and keeps the copy (one per device, shared with every graph over the same arrays).
+   * ERR_GNN_BACKEND_UNAVAILABLE when the device cannot be used (and says why).
+   */
+  to(device: DeviceSpec): Graph {
+    const target = parseDevice(device);
+    if (target === this.device) return this;
+    if (target !== 'cpu') cudaFor(target);
+    return new Graph(this.#handle, target);
+  }
+
+  /**
+   * Releases the device copies of this graph's arrays (on every device) and of the graphs the
+   * layers derived from it (normalisations, self loops), now rather than when the graph is
+   * collected. The graph stays usable: its next op on a device uploads again. Idempotent.
+   */
+  dispose(): void {
+    const copies = uploads.get(this.#handle);
+    if (copies !== undefined) {
+      uploads.delete(this.#handle);
+      for (const { cuda, graph } of copies.values()) call(() => cuda.graphFree(graph));
+    }
+    for (const hook of disposeHooks) hook(this);
+  }
+
+  /** `using g = graph.to('cuda')` releases its device copies at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   toString(): string {
     const kind = this.numSrcNodes === this.numNodes ? `${this.numNodes} nodes` : `${this.numSrcNodes} -> ${this.numNodes} nodes`;
-    return `Graph(${kind}, ${this.numEdges} edges${this.hasEdgeWeight ? ', weighted' : ''})`;
+    const where = this.device === 'cpu' ? '' : `, ${this.device}`;
+    return `Graph(${kind}, ${this.numEdges} edges${this.hasEdgeWeight ? ', weighted' : ''}${where})`;
   }
+}
+
+/**
+ * The device copy of a CUDA graph's arrays, uploaded on first use and kept (per handle and
+ * device). @internal
+ */
+export function deviceGraph(g: Graph): DeviceGraph {
+  const h = handleOf(g);
+  const index = cudaIndex(g.device);
+  const cuda = cudaFor(g.device);
+  let copies = uploads.get(h);
+  const hit = copies?.get(index);
+  if (hit !== undefined && hit.cuda === cuda) return hit.graph;
+  const graph = call(() => cuda.graphUpload(index, h.indptr, h.indices, h.edgeIds, h.weights, g.numNodes, g.numSrcNodes));
+  if (copies === undefined) uploads.set(h, (copies = new Map()));
+  copies.set(index, { cuda, graph });
+  return graph;
+}
+
+/** Runs `hook(graph)` whenever a graph is disposed (the layers' derived-graph cache). @internal */
+export function onGraphDispose(hook: (g: Graph) => void): void {
+  disposeHooks.push(hook);
+}
+
+/**
+ * A CPU Graph over arrays that already passed validation (the CUDA test double rebuilds its
+ * uploads with it); the arrays are used as they are. @internal
+ */
+export function graphFromValidatedArrays(arrays: NativeGraphArrays, numSrcNodes: number): Graph {
+  return fromHandle(Object.freeze({ ...arrays, numCols: numSrcNodes }));
 }
 
 /**

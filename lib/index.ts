@@ -7,7 +7,7 @@ export type { EdgeReduce, EdgeWeightInput, FromCOOOptions, FromCSROptions, FromE
 export { Tensor, dtypeOf } from './tensor';
 export { CsrMatrix, denseFeatures } from './csr-matrix';
 export type { Features } from './csr-matrix';
-export type { DType, DTypeArrays, DTypeOfArray, Device, SupportedTypedArray, TypedArrayFor } from './tensor';
+export type { DType, DTypeArrays, DTypeOfArray, Device, DeviceSpec, SupportedTypedArray, TensorOptions, TypedArrayFor } from './tensor';
 export * as ops from './ops/index';
 export type {
   ActivationName,

@@ -22,8 +22,9 @@
 import { GnnError } from '../errors';
 import { CsrMatrix } from '../csr-matrix';
 import type { Features } from '../csr-matrix';
+import { cpuOnly } from '../device';
 import { Graph, graphHandle, withCsrWeights } from '../graph';
-import { Tensor } from '../tensor';
+import { Tensor, leadingRows } from '../tensor';
 import { derived } from './graph-cache';
 
 /** The chain of blocks for one query. */
@@ -72,14 +73,13 @@ export function hopGraphs(graph: Graph, k: number): Graph[] {
   return Array.from({ length: k }, (_, i) => advance(graph, i));
 }
 
-/** The first `n` rows of x (x itself when it has n rows): the destination rows of a block. */
+/**
+ * The first `n` rows of x (x itself when it has n rows): the destination rows of a block, or of a
+ * bipartite graph. A view on the CPU; on a CUDA device a copy (device ops take whole buffers).
+ */
 export function firstRows<F extends Features>(x: F, n: number): F {
   if (x.shape[0] === n) return x;
-  if (x instanceof Tensor) {
-    const width = x.shape.length > 1 ? x.numel / x.shape[0] : 1;
-    const shape = x.shape.length > 1 ? [n, ...x.shape.slice(1)] : [n];
-    return Tensor.from(x.data.subarray(0, n * width), shape) as F;
-  }
+  if (x instanceof Tensor) return leadingRows(x, n) as F;
   return sliceRows(x as CsrMatrix, n) as F;
 }
 
@@ -104,8 +104,9 @@ function sliceRows(x: CsrMatrix, n: number): CsrMatrix {
   return out;
 }
 
-/** Rows `index` of x, in that order (a copy). */
+/** Rows `index` of x, in that order (a copy). CPU only (blocks are cut on the host). */
 export function gatherRows(x: Features, index: Int32Array): Features {
+  if (x instanceof Tensor && x.device !== 'cpu') throw cpuOnly('receptive-field inference', 'a tensor', x.device);
   if (x instanceof Tensor) {
     const width = x.shape.length > 1 ? x.numel / x.shape[0] : 1;
     const out = Tensor.zeros(x.shape.length > 1 ? [index.length, ...x.shape.slice(1)] : [index.length]);

@@ -143,11 +143,15 @@ export function attentionGraph(graph: Graph, context: ForwardContext, o: Attenti
 
 const loopedAttrs = new WeakMap<Tensor, { looped: LoopedGraph; fill: 'mean' | number; attr: Tensor<'float32'> }>();
 
-/** loopedEdgeAttr, kept per edge-feature tensor while its graph and fill stay the same (receptive queries reuse it). */
+/**
+ * loopedEdgeAttr, kept per edge-feature tensor while its graph and fill stay the same (receptive
+ * queries reuse it). Edge features on a CUDA device are filled on the host (downloaded, the result
+ * uploaded): a copy both ways per pass, for GAT layers with edgeDim and self loops.
+ */
 function loopedEdgeAttrCached(looped: LoopedGraph, original: Graph, edgeAttr: Tensor<'float32'>, fill: 'mean' | number): Tensor<'float32'> {
   const hit = loopedAttrs.get(edgeAttr);
-  if (hit !== undefined && hit.looped === looped && hit.fill === fill) return hit.attr;
-  const attr = loopedEdgeAttr(looped, original, edgeAttr, fill);
+  if (hit !== undefined && hit.looped === looped && hit.fill === fill && !hit.attr.disposed) return hit.attr;
+  const attr = loopedEdgeAttr(looped, original, edgeAttr.to('cpu'), fill).to(edgeAttr.device);
   loopedAttrs.set(edgeAttr, { looped, fill, attr });
   return attr;
 }

@@ -17,7 +17,7 @@
 import type { Features } from '../csr-matrix';
 import { invalidArgValue } from '../errors';
 import type { Graph } from '../graph';
-import type { Tensor } from '../tensor';
+import { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { bool, channels, num, semantics } from './checks';
 import type { Semantics } from './checks';
@@ -28,6 +28,7 @@ import { Module } from './module';
 import type { ForwardContext } from './module';
 import { Param, present } from './params';
 import { dstRows } from './block';
+import { derived } from './graph-cache';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -51,6 +52,20 @@ export interface GATv2ConvOptions {
 const KEYS = [
   'inChannels', 'outChannels', 'heads', 'concat', 'negativeSlope', 'dropout', 'addSelfLoops', 'edgeDim', 'fillValue', 'bias', 'shareWeights', 'residual', 'semantics', 'allowZeroInDegree',
 ] as const;
+
+/** Source and target of every edge, in the graph's input order, as int32 tensors on its device (cached). */
+function edgeEnds(g: Graph): { src: Tensor<'int32'>; dst: Tensor<'int32'> } {
+  const e = g.numEdges;
+  const ends = derived(g, 'edge-ends', () => {
+    const { edgeIndex } = g.toEdgeIndex();
+    return { src: Tensor.from(edgeIndex.slice(0, e), [e]), dst: Tensor.from(edgeIndex.slice(e), [e]) };
+  });
+  if (ends.src.device !== g.device) {
+    const moved = derived(g, `edge-ends@${g.device}`, () => ({ src: ends.src.to(g.device), dst: ends.dst.to(g.device) }));
+    return moved;
+  }
+  return ends;
+}
 
 export class GATv2Conv extends Module {
   readonly type = 'GATv2Conv';
@@ -142,10 +157,9 @@ export class GATv2Conv extends Module {
     const xr = this.linR === null ? dstRows(g, xl) : yield op.linear(dstRows(g, x), this.linR.value, { bias: this.linRBias?.value ?? null });
     let scores: Tensor<'float32'>;
     if (this.linEdge !== null && edgeAttr !== undefined) {
-      const { edgeIndex } = g.toEdgeIndex();
-      const e = g.numEdges;
-      let z = yield op.indexSelect(xl, edgeIndex.subarray(0, e));
-      const zr = yield op.indexSelect(xr, edgeIndex.subarray(e));
+      const { src, dst } = edgeEnds(g);
+      let z = yield op.indexSelect(xl, src);
+      const zr = yield op.indexSelect(xr, dst);
       z = yield op.add(z, zr, { out: z });
       const ze = yield op.linear(edgeAttr, this.linEdge.value);
       z = yield op.add(z, ze, { out: z });

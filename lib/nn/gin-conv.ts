@@ -22,7 +22,7 @@ import { Activation } from './activations';
 import { Linear } from './linear';
 import { Module } from './module';
 import type { ForwardContext, ModuleJSON } from './module';
-import { Param } from './params';
+import { Param, hostOf } from './params';
 import { Sequential, runChain } from './sequential';
 import { op } from './steps';
 import type { Steps } from './steps';
@@ -97,7 +97,7 @@ export class GINConv extends Module {
   }
 
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
-    const eps = this.eps.value.data[0];
+    const eps = hostOf(this.eps.value).data[0];
     if (!Number.isFinite(eps)) throw new GnnError('ERR_GNN_MODEL_FILE', `GINConv: eps: expected a finite number, got ${eps}`);
     const weights = this.semantics === 'dgl' && graph.hasEdgeWeight ? ('graph' as const) : undefined;
     const layers = this.nn instanceof Sequential ? this.nn.layers.map(([, m]) => m) : [this.nn];

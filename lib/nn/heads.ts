@@ -6,34 +6,34 @@
  * @internal
  */
 import type { Features } from '../csr-matrix';
+import type { Device } from '../device';
 import { Tensor } from '../tensor';
+import { derivedWeight } from './params';
 import { op } from './steps';
 import type { Steps } from './steps';
 
-const blockCache = new WeakMap<Tensor, Tensor<'float32'>>();
-
-/** att [1, H, C] (or [H·C]) -> W [H, H·C] with W[h, h·C + c] = att[h, c]. */
+/** att [1, H, C] (or [H·C]) -> W [H, H·C] with W[h, h·C + c] = att[h, c], on att's device. */
 export function blockDiagonal(att: Tensor<'float32'>, heads: number): Tensor<'float32'> {
-  let w = blockCache.get(att);
-  if (w === undefined) {
-    const c = att.numel / heads;
-    w = Tensor.zeros([heads, heads * c]);
-    for (let h = 0; h < heads; h++) w.data.set(att.data.subarray(h * c, (h + 1) * c), h * heads * c + h * c);
-    blockCache.set(att, w);
-  }
-  return w;
+  return derivedWeight(att, `block-diagonal:${heads}`, (host) => {
+    const c = host.numel / heads;
+    const w = Tensor.zeros([heads, heads * c]);
+    const a = host.data as Float32Array;
+    for (let h = 0; h < heads; h++) w.data.set(a.subarray(h * c, (h + 1) * c), h * heads * c + h * c);
+    return w;
+  });
 }
 
 const meanCache = new Map<string, Tensor<'float32'>>();
 
-/** W [C, H·C] with W[c, h·C + c] = 1/H: x Wᵀ averages the H heads of x [N, H·C]. */
-export function headMeanWeight(heads: number, channels: number): Tensor<'float32'> {
-  const key = `${heads}x${channels}`;
+/** W [C, H·C] with W[c, h·C + c] = 1/H on `device`: x Wᵀ averages the H heads of x [N, H·C]. */
+export function headMeanWeight(heads: number, channels: number, device: Device = 'cpu'): Tensor<'float32'> {
+  const key = `${heads}x${channels}@${device}`;
   let w = meanCache.get(key);
-  if (w === undefined) {
-    w = Tensor.zeros([channels, heads * channels]);
+  if (w === undefined || w.disposed) {
+    const host = Tensor.zeros([channels, heads * channels]);
     const inv = 1 / heads;
-    for (let c = 0; c < channels; c++) for (let h = 0; h < heads; h++) w.data[c * heads * channels + h * channels + c] = inv;
+    for (let c = 0; c < channels; c++) for (let h = 0; h < heads; h++) host.data[c * heads * channels + h * channels + c] = inv;
+    w = host.to(device);
     if (meanCache.size > 64) meanCache.clear();
     meanCache.set(key, w);
   }
@@ -52,7 +52,7 @@ export function* headOutput(
   let h = out;
   let bias = o.bias;
   if (!o.concat && o.heads > 1) {
-    h = yield op.linear(h, headMeanWeight(o.heads, o.channels), { bias: o.res === null ? bias : null });
+    h = yield op.linear(h, headMeanWeight(o.heads, o.channels, h.device), { bias: o.res === null ? bias : null });
     if (o.res === null) bias = null;
   }
   if (o.res !== null) {

@@ -2,15 +2,19 @@
  * Module: the base of every layer and model. A module has named parameters (its own tensors plus
  * its children's, with dotted names as in PyTorch's state_dict), loads them from a state dict by
  * those names, describes itself as JSON (type + constructor arguments), and runs forward as a
- * sync / async pair over a graph and node features.
+ * sync / async pair over a graph and node features. `to(device)` moves it, in place, to a CUDA
+ * device (or back): every op of a forward pass then runs there, on a graph and features there.
  */
+import { cudaFor, parseDevice } from '../device';
+import type { Device, DeviceSpec } from '../device';
 import { GnnError, invalidArgType, invalidArgValue } from '../errors';
-import { denseFeatures } from '../csr-matrix';
+import { CsrMatrix, denseFeatures } from '../csr-matrix';
 import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
-import { Tensor, checkTensor } from '../tensor';
+import { Tensor, checkTensor, copyInto, sameStorage } from '../tensor';
 import { Random } from '../generators/random';
 import { checkOptions } from '../validate';
+import { keepHostCopy } from './params';
 import type { Param } from './params';
 import { Workspace } from '../ops/workspace';
 import { runAsync, runSync } from './steps';
@@ -138,7 +142,11 @@ export abstract class Module {
     throw invalidArgValue('model', `node-local layers for receptive-field inference (${this.type} reads rows of the whole graph)`, this.type);
   }
 
-  /** The forward pass on the calling thread (lowest overhead; the call for worker threads). */
+  /**
+   * The forward pass on the calling thread (lowest overhead; the call for worker threads). On a
+   * CUDA device the ops are queued on the calling thread's stream and the result is returned at
+   * once; reading it (`to('cpu')`) waits for them.
+   */
   forwardSync(graph: Graph, x: Features, context?: ForwardContext): Tensor<'float32'> {
     return this.forwardSyncWith(this.plan, graph, x, context);
   }
@@ -147,6 +155,7 @@ export abstract class Module {
   forwardSyncWith(plan: ForwardPlan | null, graph: Graph, x: Features, context?: ForwardContext): Tensor<'float32'> {
     const out = context?.out;
     if (out !== undefined) checkTensor('context.out', out, 'float32');
+    this.#checkDevices('forwardSync', graph, x);
     const ws = this.#acquire();
     try {
       return deliver(runSync(scoped(this, graph, x, context ?? {}, plan), ws, x, out === undefined), out);
@@ -155,13 +164,17 @@ export abstract class Module {
     }
   }
 
-  /** The forward pass with every op off the event loop. */
+  /**
+   * The forward pass with every op off the event loop (on a CUDA device each op runs on a worker's
+   * stream, so concurrent passes overlap; the promise resolves once the result is complete).
+   */
   forward(graph: Graph, x: Features, context?: ForwardContext): Promise<Tensor<'float32'>> {
     const out = context?.out;
     let ws: Workspace | null = null;
     let run: Promise<Features>;
     try {
       if (out !== undefined) checkTensor('context.out', out, 'float32');
+      this.#checkDevices('forward', graph, x);
       ws = this.#acquire();
       run = runAsync(scoped(this, graph, x, context ?? {}, this.plan), ws, x, out === undefined);
     } catch (error) {
@@ -185,9 +198,107 @@ export abstract class Module {
     if (this.#workspaces.length < 2) this.#workspaces.push(ws);
   }
 
-  /** Drops the intermediate buffers kept for the next forward pass (they are rebuilt on demand). */
+  /**
+   * Drops the intermediate buffers kept for the next forward pass (they are rebuilt on demand);
+   * on a CUDA device their memory is released now.
+   */
   releaseWorkspace(): void {
+    for (const ws of this.#workspaces) ws.dispose();
     this.#workspaces = [];
+  }
+
+  #device: Device = 'cpu';
+
+  /** Where `to()` last put this module ('cpu' until it is moved). */
+  get device(): Device {
+    return this.#device;
+  }
+
+  /**
+   * Moves the module, in place as PyTorch's `Module.to`, to `device` ('cpu', 'cuda' or 'cuda:N'),
+   * and returns it: every parameter and buffer (tied ones stay tied), the weights a quantized
+   * model's plan keeps (their device copies), and the module's children. Tensors read from
+   * `parameters()` before a move are the old copies: CPU ones stay usable, device ones are released
+   * by the move. A forward pass then takes a graph and features on the same device; a module already
+   * there is returned as it is. Nothing moves when a step
+   * fails (ERR_GNN_BACKEND_UNAVAILABLE, ERR_GNN_OUT_OF_MEMORY), and a plan with no CUDA path (a
+   * pruned model's sparse weights) is ERR_GNN_DEVICE.
+   */
+  to(device: DeviceSpec): this {
+    const target = parseDevice(device);
+    if (target !== 'cpu') cudaFor(target);
+    const modules = this.#descendants();
+    if (modules.every((m) => m.#device === target) && Object.values(this.parameters()).every((t) => t.device === target)) return this;
+    for (const m of modules) {
+      const plan = m.plan;
+      if (target !== 'cpu' && plan !== null && plan.moved === undefined) {
+        throw new GnnError('ERR_GNN_DEVICE', `${m.type}.to('${target}'): a model with a ${plan.kind} plan runs on the CPU only (its ops have no CUDA kernels)`);
+      }
+    }
+    const moved = new Map<Tensor, Tensor>();
+    const undo: Array<() => void> = [];
+    const plans = new Map<Module, ForwardPlan | null>();
+    try {
+      for (const m of modules) {
+        for (const slot of m.slots()) {
+          const t = slot.get();
+          if (t === null) continue;
+          let n = moved.get(t);
+          if (n === undefined) {
+            n = t.to(target);
+            moved.set(t, n);
+            if (t.device === 'cpu') keepHostCopy(n, t);
+          }
+          if (n !== t) {
+            slot.set(n as Tensor<'float32'>);
+            undo.push(() => slot.set(t));
+          }
+        }
+      }
+      for (const m of modules) plans.set(m, m.plan === null ? null : (m.plan.moved?.(moved, target) ?? m.plan));
+    } catch (error) {
+      for (const u of undo.reverse()) u();
+      for (const [old, n] of moved) if (n !== old) n.dispose();
+      throw error;
+    }
+    for (const m of modules) {
+      m.plan = plans.get(m) ?? null;
+      m.#device = target;
+      m.releaseWorkspace();
+    }
+    for (const [old, n] of moved) if (n !== old && old.device !== 'cpu') old.dispose();
+    return this;
+  }
+
+  /** This module and every module below it, each once. */
+  #descendants(): Module[] {
+    const seen = new Set<Module>();
+    const visit = (m: Module): void => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      for (const [, child] of m.children()) visit(child);
+    };
+    visit(this);
+    return [...seen];
+  }
+
+  /**
+   * ERR_GNN_DEVICE unless the graph, x and the model's parameters are on one device (checked when
+   * any of them is on a CUDA device; a CPU pass costs nothing here).
+   */
+  #checkDevices(where: string, graph: Graph, x: Features): void {
+    const xDevice: Device = x instanceof Tensor ? x.device : 'cpu';
+    const gDevice: Device | undefined = (graph as { device?: Device } | null)?.device;
+    if (gDevice === undefined || (gDevice === 'cpu' && xDevice === 'cpu' && this.#device === 'cpu')) return;
+    const params = Object.entries(this.parameters());
+    // A module without parameters (APPNP, pooling) runs wherever its inputs are.
+    const modelDevice = params.length === 0 ? gDevice : this.#device;
+    const stray = params.find(([, t]) => t.device !== modelDevice);
+    if (xDevice !== gDevice || stray !== undefined || modelDevice !== gDevice) {
+      const model = stray !== undefined ? `parameter ${stray[0]} on ${stray[1].device}` : `model on ${modelDevice}`;
+      const xText = x instanceof CsrMatrix ? 'x a CsrMatrix (host memory)' : `x on ${xDevice}`;
+      throw new GnnError('ERR_GNN_DEVICE', `${this.type}.${where}: expected the graph, x and the model on one device, got graph on ${gDevice}, ${xText}, ${model}; move them with .to()`);
+    }
   }
 
   /** Bytes of intermediate buffers kept for reuse by the next forward passes. */
@@ -315,7 +426,10 @@ function deliver(result: Features, out: Tensor<'float32'> | undefined): Tensor<'
   if (out.shape.length !== dense.shape.length || out.shape.some((d, i) => d !== dense.shape[i])) {
     throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `context.out: expected shape [${dense.shape.join(', ')}], got [${out.shape.join(', ')}]`);
   }
-  if (out.data !== dense.data) out.data.set(dense.data);
+  if (out.device !== dense.device) {
+    throw new GnnError('ERR_GNN_DEVICE', `context.out: expected a tensor on ${dense.device} (where the result is), got one on ${out.device}`);
+  }
+  if (out.device === 'cpu' ? out.data !== dense.data : !sameStorage(out, dense)) copyInto(out, dense);
   return out;
 }
 

@@ -10,6 +10,7 @@
  *   (torch.nn.LayerNorm / F.layer_norm over each row). Keys `weight`, `bias` [F].
  */
 import { denseFeatures } from '../csr-matrix';
+import { cpuOnly } from '../device';
 import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import { Tensor } from '../tensor';
@@ -17,7 +18,7 @@ import { checkOptions } from '../validate';
 import { bool, channels, num, oneOf } from './checks';
 import { Module } from './module';
 import type { ForwardContext } from './module';
-import { Param, present } from './params';
+import { Param, hostOf, present } from './params';
 import { op } from './steps';
 import type { Steps } from './steps';
 
@@ -87,14 +88,36 @@ export class BatchNorm extends Module {
     };
   }
 
-  /** The per-column scale and shift of y = x·scale + shift. @internal */
+  #foldedOnDevice: { from: ReadonlyArray<Tensor | null>; scale: Tensor<'float32'>; shift: Tensor<'float32'> } | null = null;
+
+  /**
+   * The per-column scale and shift of y = x·scale + shift. On a CUDA device they are folded on the
+   * host from the parameters, once, and kept there until the parameters change; batch statistics
+   * (trackRunningStats false) are summed on the host and run on the CPU only. @internal
+   */
   folded(x: Tensor<'float32'>): { scale: Tensor<'float32'>; shift: Tensor<'float32'> } {
+    if (x.device === 'cpu') return this.#fold(x);
+    if (this.runningMean === null || this.runningVar === null) {
+      throw cpuOnly('BatchNorm with batch statistics (trackRunningStats false)', 'x', x.device);
+    }
+    const from = [this.weight?.value ?? null, this.bias?.value ?? null, this.runningMean.value, this.runningVar.value];
+    const hit = this.#foldedOnDevice;
+    if (hit !== null && hit.scale.device === x.device && !hit.scale.disposed && hit.from.every((t, i) => t === from[i])) return hit;
+    const host = this.#fold(x, true);
+    const scale = host.scale.to(x.device);
+    const shift = host.shift.to(x.device);
+    this.#foldedOnDevice = { from, scale, shift };
+    return { scale, shift };
+  }
+
+  #fold(x: Tensor<'float32'>, fromHost = false): { scale: Tensor<'float32'>; shift: Tensor<'float32'> } {
+    const param = (p: Param | null): Tensor<'float32'> | null => (p === null ? null : fromHost ? hostOf(p.value) : p.value);
     const f = this.inChannels;
     let mean: ArrayLike<number>;
     let variance: ArrayLike<number>;
     if (this.runningMean !== null && this.runningVar !== null) {
-      mean = this.runningMean.value.data;
-      variance = this.runningVar.value.data;
+      mean = (param(this.runningMean) as Tensor<'float32'>).data;
+      variance = (param(this.runningVar) as Tensor<'float32'>).data;
     } else {
       const rows = x.numel / f;
       const m = new Float64Array(f);
@@ -110,8 +133,8 @@ export class BatchNorm extends Module {
     const shift = Tensor.zeros([f]);
     for (let c = 0; c < f; c++) {
       const inv = 1 / Math.sqrt(variance[c] + this.eps);
-      const w = this.weight === null ? 1 : this.weight.value.data[c];
-      const b = this.bias === null ? 0 : this.bias.value.data[c];
+      const w = this.weight === null ? 1 : (param(this.weight) as Tensor<'float32'>).data[c];
+      const b = this.bias === null ? 0 : (param(this.bias) as Tensor<'float32'>).data[c];
       scale.data[c] = w * inv;
       shift.data[c] = b - mean[c] * w * inv;
     }

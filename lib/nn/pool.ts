@@ -73,7 +73,12 @@ export class GlobalPool extends Module {
   *steps(graph: Graph, x: Features, context: ForwardContext): Steps {
     void graph;
     const rows = x.shape[0];
-    return yield op.spmm(assignmentGraph(rows, context.batch, context.numGraphs), denseFeatures(x), { reduce: this.reduce });
+    const dense = denseFeatures(x);
+    const g = assignmentGraph(rows, context.batch, context.numGraphs).to(dense.device);
+    const out = yield op.spmm(g, dense, { reduce: this.reduce });
+    // A device copy of the assignment (made for this pass): released once the op is queued or done.
+    if (g.device !== 'cpu') g.dispose();
+    return out;
   }
 }
 

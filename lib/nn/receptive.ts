@@ -44,6 +44,7 @@
  * differ in the last bit).
  * @internal
  */
+import { cpuOnly } from '../device';
 import { GnnError, invalidArgType, invalidArgValue, outOfRange } from '../errors';
 import { CsrMatrix, denseFeatures } from '../csr-matrix';
 import type { Features } from '../csr-matrix';
@@ -153,6 +154,10 @@ export function planQuery(
 ): Query {
   const opts = checkOptions(options, 'forwardNodes', ['fanout', 'seed', 'edgeAttr']);
   if (!(graph instanceof Graph)) throw invalidArgType('graph', 'a Graph', graph);
+  // Blocks are cut, sampled and sliced on the host: receptive-field queries run on the CPU only.
+  if (graph.device !== 'cpu') throw cpuOnly('forwardNodes', 'graph', graph.device);
+  if (x instanceof Tensor && x.device !== 'cpu') throw cpuOnly('forwardNodes', 'x', x.device);
+  if (chain.device !== 'cpu') throw cpuOnly('forwardNodes', 'the model', chain.device);
   if (graph.numSrcNodes !== graph.numNodes) {
     throw invalidArgValue('graph', 'a square graph (receptive-field inference cuts its own blocks)', graph);
   }

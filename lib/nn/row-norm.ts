@@ -1,9 +1,10 @@
 /**
  * Row L2 normalisation, as torch.nn.functional.normalize(x, p=2, dim=-1): x / max(‖x‖₂, 1e-12).
  * The norms are accumulated in float64 (one pass), then every row is scaled on the row-scale
- * kernel.
+ * kernel. CPU only: on a CUDA device it is ERR_GNN_DEVICE.
  * @internal
  */
+import { cpuOnly } from '../device';
 import * as ops from '../ops/index';
 import { Tensor } from '../tensor';
 import type { Pending } from './steps';
@@ -22,6 +23,8 @@ function inverseNorms(x: Tensor<'float32'>): Tensor<'float32'> {
 }
 
 export function l2NormalizeRows(x: Tensor<'float32'>): Pending {
+  // The norms are summed in float64 on the host, which a CUDA tensor is not on.
+  if (x.device !== 'cpu') throw cpuOnly('row L2 normalisation (SAGEConv normalize)', 'x', x.device);
   return {
     sync: () => ops.scaleSync(x, inverseNorms(x), { out: x }),
     async: () => ops.scale(x, inverseNorms(x), { out: x }),

@@ -11,6 +11,7 @@
  * @internal
  */
 import type { Features } from '../csr-matrix';
+import type { Device } from '../device';
 import type { Graph } from '../graph';
 import type { Tensor } from '../tensor';
 import type { ForwardContext, Module } from './module';
@@ -28,6 +29,12 @@ export interface ForwardPlan {
   project?(x: Features, weight: Tensor<'float32'>, graph: Graph, options: Record<string, unknown> | undefined, modules: readonly Module[]): Pending | null;
   /** Called with each module's output as its steps finish (the tensor may be reused later: copy it). */
   output?(module: Module, out: Features): void;
+  /**
+   * The plan for the model after Module.to moved it to `device` (`moved` maps each old parameter
+   * tensor to its copy there). A plan without it runs on the CPU only: moving its model to a CUDA
+   * device is ERR_GNN_DEVICE.
+   */
+  moved?(moved: ReadonlyMap<Tensor, Tensor>, device: Device): ForwardPlan;
 }
 
 interface Frame {

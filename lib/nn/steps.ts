@@ -7,8 +7,9 @@
  */
 import type { Features } from '../csr-matrix';
 import { CsrMatrix } from '../csr-matrix';
-import type { Graph } from '../graph';
-import { Tensor } from '../tensor';
+import type { Device } from '../device';
+import { Graph } from '../graph';
+import { Tensor, storageKey } from '../tensor';
 import { withWorkspace } from '../ops/workspace';
 import type { Workspace } from '../ops/workspace';
 import * as ops from '../ops/index';
@@ -19,6 +20,11 @@ export interface Pending {
   async(): Promise<Tensor<'float32'>>;
   /** Estimated work (gathered or streamed elements; GEMM multiply-adds / 16). */
   work: number;
+  /**
+   * Where the op runs (default 'cpu'). In an async pass a CUDA op always takes its async form: a
+   * sync one would queue on this thread's stream, which the next async op would have to wait for.
+   */
+  device?: Device;
 }
 
 /**
@@ -32,11 +38,11 @@ export const INLINE_WORK = 2 ** 18;
  * passes its input through, such as Dropout, may return sparse features unchanged). */
 export type Steps = Generator<Pending, Features, Tensor<'float32'>>;
 
-/** Buffers that reach the caller: the result's (and the input's, which may pass through). */
-function kept(result: Features | null, input: Features | null, keepResult: boolean): Set<ArrayBufferLike> {
-  const keep = new Set<ArrayBufferLike>();
-  if (keepResult && result instanceof Tensor) keep.add(result.data.buffer);
-  if (input instanceof Tensor) keep.add(input.data.buffer);
+/** Memory that reaches the caller: the result's (and the input's, which may pass through). */
+function kept(result: Features | null, input: Features | null, keepResult: boolean): Set<object> {
+  const keep = new Set<object>();
+  if (keepResult && result instanceof Tensor) keep.add(storageKey(result));
+  if (input instanceof Tensor) keep.add(storageKey(input));
   return keep;
 }
 
@@ -67,7 +73,8 @@ export async function runAsync(steps: Steps, ws: Workspace | null = null, input:
     let r = steps.next();
     while (r.done !== true) {
       const pending = r.value;
-      r = steps.next(pending.work < INLINE_WORK ? withWorkspace(ws, () => pending.sync()) : await withWorkspace(ws, () => pending.async()));
+      const inline = pending.work < INLINE_WORK && (pending.device ?? 'cpu') === 'cpu';
+      r = steps.next(inline ? withWorkspace(ws, () => pending.sync()) : await withWorkspace(ws, () => pending.async()));
     }
     result = r.value;
     return result;
@@ -87,7 +94,17 @@ function pair<S extends (...a: never[]) => Tensor<'float32'>, A extends (...a: n
     sync: () => syncFn(...(args as never[])),
     async: () => asyncFn(...(args as never[])),
     work: cost(...args),
+    device: deviceOfArgs(args),
   });
+}
+
+/** The device of an op's arguments: that of its first tensor or graph (the op checks the rest). */
+export function deviceOfArgs(args: readonly unknown[]): Device {
+  for (const a of args) {
+    if (a instanceof Tensor || a instanceof Graph) return a.device;
+    if (Array.isArray(a) && a[0] instanceof Tensor) return a[0].device;
+  }
+  return 'cpu';
 }
 
 /** Elements of a tensor (or stored entries of sparse features). */

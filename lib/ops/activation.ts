@@ -3,10 +3,13 @@
  * outputs): relu, leaky_relu, elu, gelu (torch's exact erf form), sigmoid, tanh, and 'none'.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
 import { invalidArgType, invalidArgValue } from '../errors';
+import type { CudaActivationArgs } from '../native-cuda-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { callAsync, callSync, outputTensor } from './common';
+import { buf, cudaAsync, cudaSync } from './device-dispatch';
 
 export type ActivationName = 'none' | 'relu' | 'leaky_relu' | 'elu' | 'gelu' | 'sigmoid' | 'tanh';
 
@@ -41,6 +44,7 @@ export function activationCode(name: unknown, alpha: unknown, where = 'activatio
 }
 
 interface Prepared {
+  device: Device;
   x: Tensor<'float32'>;
   out: Tensor<'float32'>;
   code: number;
@@ -50,15 +54,21 @@ interface Prepared {
 function prepare(x: Tensor<'float32'>, name: ActivationName, options: ActivationOptions | undefined, where: string): Prepared {
   const opts = checkOptions(options, where, ['alpha', 'out']);
   const xt = checkTensor('x', x, 'float32');
+  const device = xt.device;
   const { code, alpha } = activationCode(name, opts.alpha);
   // In place is allowed: elementwise, each element is read before it is written.
-  const out = opts.out === xt ? xt : outputTensor(opts.out, xt.shape, [xt.data]);
-  return { x: xt, out, code, alpha };
+  const out = opts.out === xt ? xt : outputTensor(opts.out, xt.shape, [xt], device);
+  return { device, x: xt, out, code, alpha };
+}
+
+function cudaArgs(p: Prepared): CudaActivationArgs {
+  return [buf('x', p.x), buf('out', p.out), p.x.numel, p.code, p.alpha];
 }
 
 /** Applies an activation elementwise, on the calling thread. */
 export function activationSync(x: Tensor<'float32'>, name: ActivationName, options?: ActivationOptions): Tensor<'float32'> {
   const p = prepare(x, name, options, 'activationSync');
+  if (p.device !== 'cpu') return cudaSync(p.device, (cuda) => cuda.activationSync(...cudaArgs(p)), p.out);
   callSync(() => addon().activationSync(p.x.data, p.out.data, p.code, p.alpha));
   return p.out;
 }
@@ -72,5 +82,6 @@ export function activation(x: Tensor<'float32'>, name: ActivationName, options?:
   } catch (error) {
     return Promise.reject(error);
   }
+  if (p.device !== 'cpu') return cudaAsync(site, p.device, (cuda) => cuda.activationAsync(...cudaArgs(p)), p.out);
   return callAsync(site, () => addon().activationAsync(p.x.data, p.out.data, p.code, p.alpha), p.out);
 }

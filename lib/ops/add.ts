@@ -8,10 +8,13 @@
  * alpha scales b as in torch.add; beta scales a as in torch.addmm.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
 import { GnnError } from '../errors';
+import type { CudaAddArgs } from '../native-cuda-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { callAsync, callSync } from './common';
+import { buf, cudaAsync, cudaSync, opDevice } from './device-dispatch';
 import { checkFactor, checkedOutput, numelOf, sameShape, shapeText } from './row-args';
 
 export interface AddOptions {
@@ -24,10 +27,13 @@ export interface AddOptions {
 }
 
 interface Prepared {
-  a: Float32Array;
-  b: Float32Array;
+  device: Device;
+  a: Tensor<'float32'>;
+  b: Tensor<'float32'>;
   out: Tensor<'float32'>;
   width: number;
+  /** b has a's shape (else it is one row, broadcast). */
+  full: boolean;
   alpha: number;
   beta: number;
 }
@@ -36,6 +42,7 @@ function prepare(a: Tensor<'float32'>, b: Tensor<'float32'>, options: AddOptions
   const opts = checkOptions(options, where, ['alpha', 'beta', 'out']);
   const at = checkTensor('a', a, 'float32');
   const bt = checkTensor('b', b, 'float32');
+  const device = opDevice(where, ['a', at], ['b', bt]);
   const alpha = checkFactor('alpha', opts.alpha, 1);
   const beta = checkFactor('beta', opts.beta, 1);
   const width = at.rank === 0 ? 1 : at.shape[at.rank - 1];
@@ -50,14 +57,20 @@ function prepare(a: Tensor<'float32'>, b: Tensor<'float32'>, options: AddOptions
   }
   // Elementwise, so out may be a or (same shape) b; a broadcast b is read for every row and must
   // stay apart from out.
-  const out = checkedOutput(opts.out, at.shape, full ? [] : [bt.data], full ? [at.data, bt.data] : [at.data]);
-  return { a: at.data, b: bt.data, out, width, alpha, beta };
+  const out = checkedOutput(opts.out, at.shape, full ? [] : [bt], full ? [at, bt] : [at], 'out', device);
+  return { device, a: at, b: bt, out, width, full, alpha, beta };
+}
+
+function cudaArgs(p: Prepared): CudaAddArgs {
+  const rows = p.width === 0 ? 0 : p.a.numel / p.width;
+  return [buf('a', p.a), buf('b', p.b), buf('out', p.out), rows, p.width, p.full ? p.width : 0, p.alpha, p.beta];
 }
 
 /** beta·a + alpha·b on the calling thread (and the native pool). */
 export function addSync(a: Tensor<'float32'>, b: Tensor<'float32'>, options?: AddOptions): Tensor<'float32'> {
   const p = prepare(a, b, options, 'addSync');
-  callSync(() => addon().addSync(p.a, p.b, p.out.data, p.width, p.alpha, p.beta));
+  if (p.device !== 'cpu') return cudaSync(p.device, (cuda) => cuda.addSync(...cudaArgs(p)), p.out);
+  callSync(() => addon().addSync(p.a.data, p.b.data, p.out.data, p.width, p.alpha, p.beta));
   return p.out;
 }
 
@@ -70,5 +83,6 @@ export function add(a: Tensor<'float32'>, b: Tensor<'float32'>, options?: AddOpt
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().addAsync(p.a, p.b, p.out.data, p.width, p.alpha, p.beta), p.out);
+  if (p.device !== 'cpu') return cudaAsync(site, p.device, (cuda) => cuda.addAsync(...cudaArgs(p)), p.out);
+  return callAsync(site, () => addon().addAsync(p.a.data, p.b.data, p.out.data, p.width, p.alpha, p.beta), p.out);
 }

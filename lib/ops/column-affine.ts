@@ -6,9 +6,13 @@
  * x + shift), a null shift is 0 (out = x · scale). Works over the last dimension of any rank.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
+import type { CudaColumnAffineArgs } from '../native-cuda-types';
+import type { NativeAddon } from '../native-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { callAsync, callSync } from './common';
+import { buf, cudaAsync, cudaSync, opDevice, optBuf } from './device-dispatch';
 import { checkColumnVector, checkHasRows, checkedOutput } from './row-args';
 
 export interface ColumnAffineOptions {
@@ -17,9 +21,10 @@ export interface ColumnAffineOptions {
 }
 
 interface Prepared {
-  x: Float32Array;
-  scale: Float32Array | null;
-  shift: Float32Array | null;
+  device: Device;
+  x: Tensor<'float32'>;
+  scale: Tensor<'float32'> | null;
+  shift: Tensor<'float32'> | null;
   out: Tensor<'float32'>;
   width: number;
 }
@@ -37,10 +42,20 @@ function prepare(
   const width = xt.shape[xt.rank - 1];
   const st = checkColumnVector('scale', scale, width);
   const tt = checkColumnVector('shift', shift, width);
+  const device = opDevice(where, ['x', xt], ['scale', st], ['shift', tt]);
   // scale and shift are read for every row, so they must stay apart from out; x may be out.
-  const columns = [st?.data, tt?.data].filter((v): v is Float32Array => v !== undefined);
-  const out = checkedOutput(opts.out, xt.shape, columns, [xt.data]);
-  return { x: xt.data, scale: st?.data ?? null, shift: tt?.data ?? null, out, width };
+  const columns = [st, tt].filter((v): v is Tensor<'float32'> => v !== null);
+  const out = checkedOutput(opts.out, xt.shape, columns, [xt], 'out', device);
+  return { device, x: xt, scale: st, shift: tt, out, width };
+}
+
+function cpuArgs(p: Prepared): Parameters<NativeAddon['columnAffineSync']> {
+  return [p.x.data, p.scale?.data ?? null, p.shift?.data ?? null, p.out.data, p.width];
+}
+
+function cudaArgs(p: Prepared): CudaColumnAffineArgs {
+  const rows = p.width === 0 ? 0 : p.x.numel / p.width;
+  return [buf('x', p.x), optBuf('scale', p.scale), optBuf('shift', p.shift), buf('out', p.out), rows, p.width];
 }
 
 /** x · scale + shift per column, on the calling thread (and the native pool). */
@@ -51,7 +66,8 @@ export function columnAffineSync(
   options?: ColumnAffineOptions,
 ): Tensor<'float32'> {
   const p = prepare(x, scale, shift, options, 'columnAffineSync');
-  callSync(() => addon().columnAffineSync(p.x, p.scale, p.shift, p.out.data, p.width));
+  if (p.device !== 'cpu') return cudaSync(p.device, (cuda) => cuda.columnAffineSync(...cudaArgs(p)), p.out);
+  callSync(() => addon().columnAffineSync(...cpuArgs(p)));
   return p.out;
 }
 
@@ -69,5 +85,6 @@ export function columnAffine(
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().columnAffineAsync(p.x, p.scale, p.shift, p.out.data, p.width), p.out);
+  if (p.device !== 'cpu') return cudaAsync(site, p.device, (cuda) => cuda.columnAffineAsync(...cudaArgs(p)), p.out);
+  return callAsync(site, () => addon().columnAffineAsync(...cpuArgs(p)), p.out);
 }

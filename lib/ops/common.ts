@@ -2,8 +2,10 @@
  * Pieces shared by the op wrappers: calling the addon with error mapping, and output checks.
  * @internal
  */
+import type { Device } from '../device';
 import { GnnError, fromNative } from '../errors';
-import { Tensor, checkTensor } from '../tensor';
+import { Tensor, checkTensor, sameStorage } from '../tensor';
+import { checkOutDevice } from './device-dispatch';
 import { enqueue } from './queue';
 import { allocateOutput } from './workspace';
 
@@ -35,22 +37,29 @@ export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
+/** An op input for the overlap checks: a tensor (on any device) or a host view. */
+export type OpInput = Tensor | ArrayBufferView | null | undefined;
+
+/** True when `out` shares memory with `input` (on a CUDA device: the same device memory). */
+export function overlapsInput(out: Tensor, input: OpInput): boolean {
+  if (input === null || input === undefined) return false;
+  if (out.device !== 'cpu') return input instanceof Tensor && sameStorage(out, input);
+  return overlaps(out.data, input instanceof Tensor ? input.data : input);
+}
+
 /**
- * The output tensor: the caller's `out` (checked for dtype, shape and overlap with the inputs)
- * or a new zero-filled one.
+ * The output tensor: the caller's `out` (checked for dtype, shape, device and overlap with the
+ * inputs) or a new one on `device` (zero-filled on the CPU).
  */
-export function outputTensor(
-  out: unknown,
-  shape: readonly number[],
-  inputs: ReadonlyArray<ArrayBufferView | null>,
-): Tensor<'float32'> {
-  if (out === undefined) return allocateOutput(shape);
+export function outputTensor(out: unknown, shape: readonly number[], inputs: ReadonlyArray<OpInput>, device: Device = 'cpu'): Tensor<'float32'> {
+  if (out === undefined) return allocateOutput(shape, 'float32', device);
   const t = checkTensor('out', out, 'float32');
+  checkOutDevice('out', t, device);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `out: expected shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
   }
   for (const input of inputs) {
-    if (input !== null && overlaps(t.data, input)) {
+    if (overlapsInput(t, input)) {
       throw new GnnError('ERR_GNN_SHAPE_MISMATCH', 'out: expected memory separate from the inputs, got a view that overlaps one');
     }
   }

@@ -5,10 +5,13 @@
  * DGL ChebConv's stacked inputs.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
 import { GnnError, invalidArgType, invalidArgValue } from '../errors';
+import type { CudaConcatArgs } from '../native-cuda-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { callAsync, callSync } from './common';
+import { buf, cudaAsync, cudaSync, opDevice } from './device-dispatch';
 import { checkHasRows, checkedOutput, numelOf, shapeText } from './row-args';
 
 export interface ConcatOptions {
@@ -17,7 +20,8 @@ export interface ConcatOptions {
 }
 
 interface Prepared {
-  parts: Float32Array[];
+  device: Device;
+  parts: Array<Tensor<'float32'>>;
   rows: number;
   out: Tensor<'float32'>;
 }
@@ -28,6 +32,7 @@ function prepare(tensors: ReadonlyArray<Tensor<'float32'>>, options: ConcatOptio
   if (tensors.length === 0) throw invalidArgValue('tensors', 'at least one Tensor', tensors);
   const ts = tensors.map((t, i) => checkTensor(`tensors[${i}]`, t, 'float32'));
   ts.forEach((t, i) => checkHasRows(`tensors[${i}]`, t));
+  const device = opDevice(where, ...ts.map((t, i) => [`tensors[${i}]`, t] as const));
   const lead = ts[0].shape.slice(0, -1);
   let width = 0;
   ts.forEach((t, i) => {
@@ -40,15 +45,19 @@ function prepare(tensors: ReadonlyArray<Tensor<'float32'>>, options: ConcatOptio
     }
     width += t.shape[t.rank - 1];
   });
-  const parts = ts.map((t) => t.data);
-  const out = checkedOutput(opts.out, [...lead, width], parts);
-  return { parts, rows: numelOf(lead), out };
+  const out = checkedOutput(opts.out, [...lead, width], ts, [], 'out', device);
+  return { device, parts: ts, rows: numelOf(lead), out };
+}
+
+function cudaArgs(p: Prepared): CudaConcatArgs {
+  return [p.parts.map((t, i) => [buf(`tensors[${i}]`, t), t.shape[t.rank - 1]]), p.rows, buf('out', p.out)];
 }
 
 /** Concatenates along the last dimension, on the calling thread (and the native pool). */
 export function concatSync(tensors: ReadonlyArray<Tensor<'float32'>>, options?: ConcatOptions): Tensor<'float32'> {
   const p = prepare(tensors, options, 'concatSync');
-  callSync(() => addon().concatSync(p.parts, p.rows, p.out.data));
+  if (p.device !== 'cpu') return cudaSync(p.device, (cuda) => cuda.concatSync(...cudaArgs(p)), p.out);
+  callSync(() => addon().concatSync(p.parts.map((t) => t.data), p.rows, p.out.data));
   return p.out;
 }
 
@@ -61,5 +70,6 @@ export function concat(tensors: ReadonlyArray<Tensor<'float32'>>, options?: Conc
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().concatAsync(p.parts, p.rows, p.out.data), p.out);
+  if (p.device !== 'cpu') return cudaAsync(site, p.device, (cuda) => cuda.concatAsync(...cudaArgs(p)), p.out);
+  return callAsync(site, () => addon().concatAsync(p.parts.map((t) => t.data), p.rows, p.out.data), p.out);
 }

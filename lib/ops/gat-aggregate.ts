@@ -7,12 +7,15 @@
  * without in-edges (or whose scores are all -Infinity) get zeros.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
 import { GnnError, invalidArgType } from '../errors';
-import { Graph, graphHandle } from '../graph';
-import type { NativeGraph } from '../native-types';
+import { Graph, deviceGraph, graphHandle } from '../graph';
+import type { CudaGatArgs } from '../native-cuda-types';
+import type { NativeGatArgs } from '../native-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { callAsync, callSync, outputTensor } from './common';
+import { buf, cudaAsync, cudaSync, freshOutput, opDevice, optBuf } from './device-dispatch';
 
 export interface GatAggregateOptions {
   /** LeakyReLU slope for negative scores; default 0.2 (PyG's and DGL's GAT). */
@@ -31,13 +34,14 @@ export interface GatAggregateResult {
 }
 
 interface Prepared {
-  graph: NativeGraph;
-  x: Float32Array;
+  device: Device;
+  graph: Graph;
+  x: Tensor<'float32'>;
   heads: number;
   headWidth: number;
-  aSrc: Float32Array;
-  aDst: Float32Array;
-  edgeTerm: Float32Array | null;
+  aSrc: Tensor<'float32'>;
+  aDst: Tensor<'float32'>;
+  edgeTerm: Tensor<'float32'> | null;
   slope: number;
   out: Tensor<'float32'>;
   attention: Tensor<'float32'> | null;
@@ -59,10 +63,12 @@ function prepare(
   where: string,
 ): Prepared {
   const opts = checkOptions(options, where, ['negativeSlope', 'edgeTerm', 'returnAttention', 'out']);
-  const handle = graphHandle(graph);
+  graphHandle(graph);
   const xt = checkTensor('x', x, 'float32', [2, 3]);
   const st = checkTensor('aSrc', aSrc, 'float32', [1, 2]);
   const dt = checkTensor('aDst', aDst, 'float32', [1, 2]);
+  const et = opts.edgeTerm === undefined ? null : checkTensor('edgeTerm', opts.edgeTerm, 'float32', [1, 2]);
+  const device = opDevice(where, ['graph', graph], ['x', xt], ['aSrc', st], ['aDst', dt], ['edgeTerm', et]);
   const heads = headsOf('aSrc', st, graph.numSrcNodes, 'one per source node');
   if (headsOf('aDst', dt, graph.numNodes, 'one per node') !== heads) {
     throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `aDst: expected ${heads} heads like aSrc, got shape [${dt.shape.join(', ')}]`);
@@ -76,26 +82,39 @@ function prepare(
   }
   const slope = opts.negativeSlope ?? 0.2;
   if (typeof slope !== 'number' || !Number.isFinite(slope)) throw invalidArgType('negativeSlope', 'a finite number', slope);
-  let edgeTerm: Float32Array | null = null;
-  if (opts.edgeTerm !== undefined) {
-    const et = checkTensor('edgeTerm', opts.edgeTerm, 'float32', [1, 2]);
-    if (et.shape[0] !== graph.numEdges || (et.rank === 2 ? et.shape[1] : 1) !== heads) {
-      throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `edgeTerm: expected [${graph.numEdges}, ${heads}] (one per edge and head), got [${et.shape.join(', ')}]`);
-    }
-    edgeTerm = et.data;
+  if (et !== null && (et.shape[0] !== graph.numEdges || (et.rank === 2 ? et.shape[1] : 1) !== heads)) {
+    throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `edgeTerm: expected [${graph.numEdges}, ${heads}] (one per edge and head), got [${et.shape.join(', ')}]`);
   }
   if (opts.returnAttention !== undefined && typeof opts.returnAttention !== 'boolean') {
     throw invalidArgType('returnAttention', 'a boolean', opts.returnAttention);
   }
   const outShape = xt.rank === 3 ? [graph.numNodes, heads, width / heads] : [graph.numNodes, width];
-  const inputs = [xt.data, st.data, dt.data, edgeTerm];
-  const out = outputTensor(opts.out, outShape, inputs);
-  const attention = opts.returnAttention === true ? Tensor.zeros([graph.numEdges, heads]) : null;
-  return { graph: handle, x: xt.data, heads, headWidth: width / heads, aSrc: st.data, aDst: dt.data, edgeTerm, slope, out, attention };
+  const out = outputTensor(opts.out, outShape, [xt, st, dt, et], device);
+  const attention = opts.returnAttention === true ? freshOutput([graph.numEdges, heads], device) : null;
+  return { device, graph, x: xt, heads, headWidth: width / heads, aSrc: st, aDst: dt, edgeTerm: et, slope, out, attention };
 }
 
-function args(p: Prepared) {
-  return [p.graph, p.x, p.heads, p.headWidth, p.aSrc, p.aDst, p.edgeTerm, p.slope, p.out.data, p.attention?.data ?? null] as const;
+function args(p: Prepared): NativeGatArgs {
+  return [graphHandle(p.graph), p.x.data, p.heads, p.headWidth, p.aSrc.data, p.aDst.data, p.edgeTerm?.data ?? null, p.slope, p.out.data, p.attention?.data ?? null];
+}
+
+function cudaArgs(p: Prepared): CudaGatArgs {
+  return [
+    deviceGraph(p.graph),
+    buf('x', p.x),
+    p.heads,
+    p.headWidth,
+    buf('aSrc', p.aSrc),
+    buf('aDst', p.aDst),
+    optBuf('edgeTerm', p.edgeTerm),
+    p.slope,
+    buf('out', p.out),
+    optBuf('attention', p.attention),
+  ];
+}
+
+function resultOf(p: Prepared): Tensor<'float32'> | GatAggregateResult {
+  return p.attention === null ? p.out : { out: p.out, attention: p.attention };
 }
 
 /** Fused GAT aggregation on the calling thread. */
@@ -110,8 +129,9 @@ export function gatAggregateSync(
   graph: Graph, x: Tensor<'float32'>, aSrc: Tensor<'float32'>, aDst: Tensor<'float32'>, options?: GatAggregateOptions,
 ): Tensor<'float32'> | GatAggregateResult {
   const p = prepare(graph, x, aSrc, aDst, options, 'gatAggregateSync');
+  if (p.device !== 'cpu') return cudaSync(p.device, (cuda) => cuda.gatAggregateSync(...cudaArgs(p)), resultOf(p));
   callSync(() => addon().gatAggregateSync(...args(p)));
-  return p.attention === null ? p.out : { out: p.out, attention: p.attention };
+  return resultOf(p);
 }
 
 /** Fused GAT aggregation off the event loop. */
@@ -132,6 +152,6 @@ export function gatAggregate(
   } catch (error) {
     return Promise.reject(error);
   }
-  const result = p.attention === null ? p.out : { out: p.out, attention: p.attention };
-  return callAsync(site, () => addon().gatAggregateAsync(...args(p)), result);
+  if (p.device !== 'cpu') return cudaAsync(site, p.device, (cuda) => cuda.gatAggregateAsync(...cudaArgs(p)), resultOf(p));
+  return callAsync(site, () => addon().gatAggregateAsync(...args(p)), resultOf(p));
 }

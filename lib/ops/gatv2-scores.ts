@@ -7,12 +7,15 @@
  * gatAggregate's weighted sum) to finish the layer.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
 import { GnnError, invalidArgType, outOfRange } from '../errors';
-import { Graph, graphHandle } from '../graph';
-import type { NativeGraph } from '../native-types';
+import { Graph, deviceGraph, graphHandle } from '../graph';
+import type { CudaGatv2Args } from '../native-cuda-types';
+import type { NativeGatv2Args } from '../native-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkInteger, checkOptions } from '../validate';
 import { callAsync, callSync, outputTensor } from './common';
+import { buf, cudaAsync, cudaSync, opDevice } from './device-dispatch';
 import { shapeText } from './row-args';
 
 export interface Gatv2ScoresOptions {
@@ -25,10 +28,11 @@ export interface Gatv2ScoresOptions {
 }
 
 interface Prepared {
-  graph: NativeGraph;
-  xl: Float32Array;
-  xr: Float32Array;
-  att: Float32Array;
+  device: Device;
+  graph: Graph;
+  xl: Tensor<'float32'>;
+  xr: Tensor<'float32'>;
+  att: Tensor<'float32'>;
   heads: number;
   headWidth: number;
   slope: number;
@@ -49,14 +53,15 @@ function prepare(
   where: string,
 ): Prepared {
   const opts = checkOptions(options, where, ['negativeSlope', 'heads', 'out']);
-  const handle = graphHandle(graph);
+  graphHandle(graph);
   const lt = checkTensor('xl', xl, 'float32', [2, 3]);
   const rt = checkTensor('xr', xr, 'float32', [2, 3]);
   const at = checkTensor('att', att, 'float32', [1, 2, 3]);
+  const device = opDevice(where, ['graph', graph], ['xl', lt], ['xr', rt], ['att', at]);
   if (at.rank === 3 && at.shape[0] !== 1) {
     throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `att: expected [1, H, F], [H, F] or [H·F], got ${shapeText(at.shape)}`);
   }
-  const width = at.data.length;
+  const width = at.numel;
   const stated = [
     ['att', at.rank === 3 ? at.shape[1] : shapeHeads(at, 2, 0)],
     ['xl', shapeHeads(lt, 3, 1)],
@@ -85,12 +90,16 @@ function prepare(
   const slope = opts.negativeSlope ?? 0.2;
   if (typeof slope !== 'number') throw invalidArgType('negativeSlope', 'a number', slope);
   if (!Number.isFinite(Math.fround(slope))) throw outOfRange('negativeSlope', 'a number finite in float32', slope);
-  const out = outputTensor(opts.out, [graph.numEdges, heads], [lt.data, rt.data, at.data]);
-  return { graph: handle, xl: lt.data, xr: rt.data, att: at.data, heads, headWidth: width / heads, slope, out };
+  const out = outputTensor(opts.out, [graph.numEdges, heads], [lt, rt, at], device);
+  return { device, graph, xl: lt, xr: rt, att: at, heads, headWidth: width / heads, slope, out };
 }
 
-function args(p: Prepared) {
-  return [p.graph, p.xl, p.xr, p.att, p.heads, p.headWidth, p.slope, p.out.data] as const;
+function args(p: Prepared): NativeGatv2Args {
+  return [graphHandle(p.graph), p.xl.data, p.xr.data, p.att.data, p.heads, p.headWidth, p.slope, p.out.data];
+}
+
+function cudaArgs(p: Prepared): CudaGatv2Args {
+  return [deviceGraph(p.graph), buf('xl', p.xl), buf('xr', p.xr), buf('att', p.att), p.heads, p.headWidth, p.slope, buf('out', p.out)];
 }
 
 /** GATv2 attention logits [E, H] on the calling thread (and the native pool). */
@@ -102,6 +111,7 @@ export function gatv2ScoresSync(
   options?: Gatv2ScoresOptions,
 ): Tensor<'float32'> {
   const p = prepare(graph, xl, xr, att, options, 'gatv2ScoresSync');
+  if (p.device !== 'cpu') return cudaSync(p.device, (cuda) => cuda.gatv2ScoresSync(...cudaArgs(p)), p.out);
   callSync(() => addon().gatv2ScoresSync(...args(p)));
   return p.out;
 }
@@ -121,5 +131,6 @@ export function gatv2Scores(
   } catch (error) {
     return Promise.reject(error);
   }
+  if (p.device !== 'cpu') return cudaAsync(site, p.device, (cuda) => cuda.gatv2ScoresAsync(...cudaArgs(p)), p.out);
   return callAsync(site, () => addon().gatv2ScoresAsync(...args(p)), p.out);
 }

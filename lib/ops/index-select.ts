@@ -5,11 +5,14 @@
  * throws ERR_OUT_OF_RANGE naming the first bad position, and out is left as it was.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
+import type { CudaIndexSelectArgs } from '../native-cuda-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { callAsync, callSync } from './common';
-import { checkHasRows, checkIndex, checkedOutput, numelOf } from './row-args';
-import type { IndexInput } from './row-args';
+import { Scratch, buf, cudaAsync, cudaSync, indexBuffer, opDevice } from './device-dispatch';
+import { checkHasRows, checkedOutput, indexArg, indexMemory, numelOf } from './row-args';
+import type { IndexArg, IndexInput } from './row-args';
 
 export interface IndexSelectOptions {
   /** Output [K, ...x.shape.slice(1)]; must not overlap x or the index. */
@@ -17,10 +20,11 @@ export interface IndexSelectOptions {
 }
 
 interface Prepared {
-  x: Float32Array;
+  device: Device;
+  x: Tensor<'float32'>;
   rows: number;
   width: number;
-  index: Int32Array;
+  index: IndexArg;
   out: Tensor<'float32'>;
 }
 
@@ -28,15 +32,24 @@ function prepare(x: Tensor<'float32'>, index: IndexInput, options: IndexSelectOp
   const opts = checkOptions(options, where, ['out']);
   const xt = checkTensor('x', x, 'float32');
   checkHasRows('x', xt);
-  const idx = checkIndex('index', index);
-  const out = checkedOutput(opts.out, [idx.length, ...xt.shape.slice(1)], [xt.data, idx]);
-  return { x: xt.data, rows: xt.shape[0], width: numelOf(xt.shape.slice(1)), index: idx, out };
+  const idx = indexArg('index', index);
+  const device = opDevice(where, ['x', xt], ['index', idx.tensor]);
+  const out = checkedOutput(opts.out, [idx.length, ...xt.shape.slice(1)], [xt, ...indexMemory(idx)], [], 'out', device);
+  return { device, x: xt, rows: xt.shape[0], width: numelOf(xt.shape.slice(1)), index: idx, out };
+}
+
+function cudaArgs(p: Prepared, scratch: Scratch): CudaIndexSelectArgs {
+  return [buf('x', p.x), p.rows, p.width, indexBuffer('index', p.index, scratch), p.index.length, buf('out', p.out)];
 }
 
 /** Gathers rows of x on the calling thread (and the native pool). */
 export function indexSelectSync(x: Tensor<'float32'>, index: IndexInput, options?: IndexSelectOptions): Tensor<'float32'> {
   const p = prepare(x, index, options, 'indexSelectSync');
-  callSync(() => addon().indexSelectSync(p.x, p.rows, p.width, p.index, p.out.data));
+  if (p.device !== 'cpu') {
+    const scratch = new Scratch(p.device);
+    return cudaSync(p.device, (cuda) => cuda.indexSelectSync(...cudaArgs(p, scratch)), p.out, scratch);
+  }
+  callSync(() => addon().indexSelectSync(p.x.data, p.rows, p.width, p.index.host as Int32Array, p.out.data));
   return p.out;
 }
 
@@ -49,5 +62,9 @@ export function indexSelect(x: Tensor<'float32'>, index: IndexInput, options?: I
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().indexSelectAsync(p.x, p.rows, p.width, p.index, p.out.data), p.out);
+  if (p.device !== 'cpu') {
+    const scratch = new Scratch(p.device);
+    return cudaAsync(site, p.device, (cuda) => cuda.indexSelectAsync(...cudaArgs(p, scratch)), p.out, scratch);
+  }
+  return callAsync(site, () => addon().indexSelectAsync(p.x.data, p.rows, p.width, p.index.host as Int32Array, p.out.data), p.out);
 }

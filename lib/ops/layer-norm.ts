@@ -12,12 +12,16 @@
  * exactly as PyG computes the two paths.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
 import { GnnError } from '../errors';
+import type { CudaGraphLayerNormArgs, CudaLayerNormArgs } from '../native-cuda-types';
+import type { NativeAddon } from '../native-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { callAsync, callSync } from './common';
-import type { IndexInput } from './row-args';
-import { checkColumnVector, checkEps, checkHasRows, checkIndex, checkedOutput, shapeText } from './row-args';
+import { Scratch, buf, cudaAsync, cudaSync, indexBuffer, opDevice, optBuf } from './device-dispatch';
+import type { IndexArg, IndexInput } from './row-args';
+import { checkColumnVector, checkEps, checkHasRows, checkedOutput, indexArg, shapeText } from './row-args';
 
 export interface LayerNormOptions {
   /** Per-feature factor [F] (default none: 1). */
@@ -36,10 +40,11 @@ export interface GraphLayerNormOptions extends LayerNormOptions {
 }
 
 interface Prepared {
-  x: Float32Array;
-  batch: Int32Array | null;
-  weight: Float32Array | null;
-  bias: Float32Array | null;
+  device: Device;
+  x: Tensor<'float32'>;
+  batch: IndexArg | null;
+  weight: Tensor<'float32'> | null;
+  bias: Tensor<'float32'> | null;
   eps: number;
   out: Tensor<'float32'>;
   width: number;
@@ -54,22 +59,45 @@ function prepare(x: Tensor<'float32'>, options: GraphLayerNormOptions | undefine
   const wt = checkColumnVector('weight', opts.weight, width);
   const bt = checkColumnVector('bias', opts.bias, width);
   const eps = checkEps(opts.eps, 1e-5);
-  let batch: Int32Array | null = null;
+  let batch: IndexArg | null = null;
   if (opts.batch !== undefined && opts.batch !== null) {
-    batch = checkIndex('batch', opts.batch);
+    batch = indexArg('batch', opts.batch);
     if (batch.length !== xt.shape[0]) {
       throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `batch: expected ${xt.shape[0]} graph ids (one per row of x ${shapeText(xt.shape)}), got ${batch.length}`);
     }
   }
-  const columns = [wt?.data, bt?.data].filter((v): v is Float32Array => v !== undefined);
-  const out = checkedOutput(opts.out, xt.shape, columns, [xt.data]);
-  return { x: xt.data, batch, weight: wt?.data ?? null, bias: bt?.data ?? null, eps, out, width };
+  const device = opDevice(where, ['x', xt], ['weight', wt], ['bias', bt], ['batch', batch?.tensor]);
+  const columns = [wt, bt].filter((v): v is Tensor<'float32'> => v !== null);
+  const out = checkedOutput(opts.out, xt.shape, columns, [xt], 'out', device);
+  return { device, x: xt, batch, weight: wt, bias: bt, eps, out, width };
+}
+
+function rowsOf(p: Prepared): number {
+  return p.width === 0 ? 0 : p.x.numel / p.width;
+}
+
+function cpuArgs(p: Prepared): Parameters<NativeAddon['layerNormSync']> {
+  return [p.x.data, p.weight?.data ?? null, p.bias?.data ?? null, p.eps, p.out.data, p.width];
+}
+
+function cpuGraphArgs(p: Prepared): Parameters<NativeAddon['graphLayerNormSync']> {
+  return [p.x.data, p.batch?.host ?? null, p.weight?.data ?? null, p.bias?.data ?? null, p.eps, p.out.data, p.width];
+}
+
+function cudaArgs(p: Prepared): CudaLayerNormArgs {
+  return [buf('x', p.x), optBuf('weight', p.weight), optBuf('bias', p.bias), buf('out', p.out), rowsOf(p), p.width, p.eps];
+}
+
+function cudaGraphArgs(p: Prepared, scratch: Scratch): CudaGraphLayerNormArgs {
+  const batch = p.batch === null ? null : indexBuffer('batch', p.batch, scratch);
+  return [buf('x', p.x), batch, optBuf('weight', p.weight), optBuf('bias', p.bias), buf('out', p.out), rowsOf(p), p.width, p.eps];
 }
 
 /** Layer norm over the last dimension, on the calling thread (and the native pool). */
 export function layerNormSync(x: Tensor<'float32'>, options?: LayerNormOptions): Tensor<'float32'> {
   const p = prepare(x, options, 'layerNormSync', false);
-  callSync(() => addon().layerNormSync(p.x, p.weight, p.bias, p.eps, p.out.data, p.width));
+  if (p.device !== 'cpu') return cudaSync(p.device, (cuda) => cuda.layerNormSync(...cudaArgs(p)), p.out);
+  callSync(() => addon().layerNormSync(...cpuArgs(p)));
   return p.out;
 }
 
@@ -82,13 +110,18 @@ export function layerNorm(x: Tensor<'float32'>, options?: LayerNormOptions): Pro
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().layerNormAsync(p.x, p.weight, p.bias, p.eps, p.out.data, p.width), p.out);
+  if (p.device !== 'cpu') return cudaAsync(site, p.device, (cuda) => cuda.layerNormAsync(...cudaArgs(p)), p.out);
+  return callAsync(site, () => addon().layerNormAsync(...cpuArgs(p)), p.out);
 }
 
 /** PyG's graph-mode LayerNorm of x [N, F], on the calling thread (and the native pool). */
 export function graphLayerNormSync(x: Tensor<'float32'>, options?: GraphLayerNormOptions): Tensor<'float32'> {
   const p = prepare(x, options, 'graphLayerNormSync', true);
-  callSync(() => addon().graphLayerNormSync(p.x, p.batch, p.weight, p.bias, p.eps, p.out.data, p.width));
+  if (p.device !== 'cpu') {
+    const scratch = new Scratch(p.device);
+    return cudaSync(p.device, (cuda) => cuda.graphLayerNormSync(...cudaGraphArgs(p, scratch)), p.out, scratch);
+  }
+  callSync(() => addon().graphLayerNormSync(...cpuGraphArgs(p)));
   return p.out;
 }
 
@@ -101,5 +134,9 @@ export function graphLayerNorm(x: Tensor<'float32'>, options?: GraphLayerNormOpt
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().graphLayerNormAsync(p.x, p.batch, p.weight, p.bias, p.eps, p.out.data, p.width), p.out);
+  if (p.device !== 'cpu') {
+    const scratch = new Scratch(p.device);
+    return cudaAsync(site, p.device, (cuda) => cuda.graphLayerNormAsync(...cudaGraphArgs(p, scratch)), p.out, scratch);
+  }
+  return callAsync(site, () => addon().graphLayerNormAsync(...cpuGraphArgs(p)), p.out);
 }

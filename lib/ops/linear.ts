@@ -6,17 +6,22 @@
  * The weight is packed once into the micro-kernel's layout and the packed copy cached on the
  * weight Tensor (./packed-weight.ts): a weight's data must not change after its first use here,
  * unless it is repacked with packLinearWeight or released with releasePackedWeight.
+ * On a CUDA device the weight is read as it is (a plain [M, K] device tensor, no packing): cuBLAS
+ * when the build links it, the addon's tiled kernel otherwise; bias and activation in its epilogue.
  */
 import { addon } from '../backend';
 import { CsrMatrix } from '../csr-matrix';
+import type { Device } from '../device';
 import { sparseLinear, sparseLinearSync } from './linear-sparse';
 import { GnnError } from '../errors';
+import type { CudaLinearArgs } from '../native-cuda-types';
 import type { NativeLinearArgs } from '../native-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { activationCode } from './activation';
 import type { ActivationName } from './activation';
 import { callAsync, callSync, outputTensor } from './common';
+import { buf, cudaAsync, cudaSync, opDevice, optBuf } from './device-dispatch';
 import { allocatePacked, cachedPackedWeight, packGeneration, storePackedWeight } from './packed-weight';
 import type { PackedWeight } from './packed-weight';
 
@@ -34,8 +39,12 @@ export interface LinearOptions {
 const OPTION_KEYS = ['bias', 'activation', 'alpha', 'out'] as const;
 
 interface LinearCall {
+  device: Device;
   weight: Tensor<'float32'>;
-  args: NativeLinearArgs;
+  /** The CPU call's arguments (null on a CUDA device). */
+  args: NativeLinearArgs | null;
+  /** The CUDA call's (built when it runs; null on the CPU). */
+  cuda: (() => CudaLinearArgs) | null;
   out: Tensor<'float32'>;
   /** Set when this call packs the weight (no cached copy for the active layout). */
   fresh: { entry: PackedWeight; generation: number } | null;
@@ -55,14 +64,19 @@ function prepare(x: Tensor<'float32'>, weight: Tensor<'float32'>, options: Linea
     throw shapeMismatch(`x: expected ${k} features in the last dimension to match weight [${m}, ${k}], got shape [${xt.shape.join(', ')}]`);
   }
   const n = xt.rank === 2 ? xt.shape[0] : 1;
-  let bias: Float32Array | null = null;
+  let bt: Tensor<'float32'> | null = null;
   if (opts.bias !== undefined && opts.bias !== null) {
-    const bt = checkTensor('bias', opts.bias, 'float32', [1]);
+    bt = checkTensor('bias', opts.bias, 'float32', [1]);
     if (bt.shape[0] !== m) throw shapeMismatch(`bias: expected shape [${m}] to match weight [${m}, ${k}], got shape [${bt.shape.join(', ')}]`);
-    bias = bt.data;
   }
+  const device = opDevice(where, ['x', xt], ['weight', wt], ['bias', bt]);
   const { code, alpha } = activationCode(opts.activation ?? 'none', opts.alpha, 'activation');
-  const out = outputTensor(opts.out, xt.rank === 2 ? [n, m] : [m], [xt.data, wt.data, bias]);
+  const out = outputTensor(opts.out, xt.rank === 2 ? [n, m] : [m], [xt, wt, bt], device);
+  if (device !== 'cpu') {
+    const cuda = (): CudaLinearArgs => [buf('x', xt), n, k, buf('weight', wt), m, optBuf('bias', bt), buf('out', out), code, alpha, true];
+    return { device, weight: wt, args: null, cuda, out, fresh: null };
+  }
+  const bias = bt?.data ?? null;
   const a = addon();
   const layout = a.gemmLayout();
   const cached = cachedPackedWeight(wt, layout);
@@ -75,14 +89,30 @@ function prepare(x: Tensor<'float32'>, weight: Tensor<'float32'>, options: Linea
     fresh = { entry: { layout, m, k, data: packed }, generation: packGeneration(wt) };
   }
   const args: NativeLinearArgs = [xt.data, n, k, packed, layout, m, bias, out.data, code, alpha, fresh === null ? null : wt.data];
-  return { weight: wt, args, out, fresh };
+  return { device, weight: wt, args, cuda: null, out, fresh };
+}
+
+/** ERR_GNN_DEVICE for sparse features against a weight on a CUDA device. */
+function checkSparseOnHost(where: string, weight: unknown): void {
+  if (weight instanceof Tensor && weight.device !== 'cpu') {
+    throw new GnnError(
+      'ERR_GNN_DEVICE',
+      `${where}: x is a CsrMatrix (host memory; sparse features run on the CPU only), got weight on ${weight.device}; give dense features on ${weight.device} (x.toDense().to('${weight.device}'))`,
+    );
+  }
 }
 
 /** out = act(x · Wᵀ + b) on the calling thread (and the native pool). */
 export function linearSync(x: Tensor<'float32'> | CsrMatrix, weight: Tensor<'float32'>, options?: LinearOptions): Tensor<'float32'> {
-  if (x instanceof CsrMatrix) return sparseLinearSync(x, weight, checkOptions(options, 'linearSync', OPTION_KEYS));
+  if (x instanceof CsrMatrix) {
+    checkSparseOnHost('linearSync', weight);
+    return sparseLinearSync(x, weight, checkOptions(options, 'linearSync', OPTION_KEYS));
+  }
   const c = prepare(x, weight, options, 'linearSync');
-  callSync(() => addon().linearSync(...c.args));
+  const cudaCall = c.cuda;
+  if (cudaCall !== null) return cudaSync(c.device, (cuda) => cuda.linearSync(...cudaCall()), c.out);
+  const args = c.args as NativeLinearArgs;
+  callSync(() => addon().linearSync(...args));
   if (c.fresh !== null) storePackedWeight(c.weight, c.fresh.entry, c.fresh.generation);
   return c.out;
 }
@@ -94,6 +124,7 @@ export function linearSync(x: Tensor<'float32'> | CsrMatrix, weight: Tensor<'flo
 export function linear(x: Tensor<'float32'> | CsrMatrix, weight: Tensor<'float32'>, options?: LinearOptions): Promise<Tensor<'float32'>> {
   if (x instanceof CsrMatrix) {
     try {
+      checkSparseOnHost('linear', weight);
       return sparseLinear(x, weight, checkOptions(options, 'linear', OPTION_KEYS));
     } catch (error) {
       return Promise.reject(error);
@@ -106,7 +137,10 @@ export function linear(x: Tensor<'float32'> | CsrMatrix, weight: Tensor<'float32
   } catch (error) {
     return Promise.reject(error);
   }
-  const done = callAsync(site, () => addon().linearAsync(...c.args), c.out);
+  const cudaCall = c.cuda;
+  if (cudaCall !== null) return cudaAsync(site, c.device, (cuda) => cuda.linearAsync(...cudaCall()), c.out);
+  const args = c.args as NativeLinearArgs;
+  const done = callAsync(site, () => addon().linearAsync(...args), c.out);
   const fresh = c.fresh;
   if (fresh === null) return done;
   return done.then((out) => {

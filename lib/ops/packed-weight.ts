@@ -16,6 +16,7 @@ import { addon } from '../backend';
 import type { SimdLevel } from '../backend';
 import { Tensor, checkTensor } from '../tensor';
 import { callSync } from './common';
+import { cpuOnly } from './device-dispatch';
 
 /** One packed weight: the layout it was packed for (the SIMD level's micro-kernel) and the data. @internal */
 export interface PackedWeight {
@@ -74,10 +75,12 @@ function bump(weight: Tensor): void {
 /**
  * Packs a weight [M, K] for `linear` now, for the active SIMD level, replacing any cached copy.
  * Call it when a model is loaded to keep packing out of the first request, and after changing a
- * weight's data in place.
+ * weight's data in place. CPU weights only (the CUDA GEMM reads a weight as it is: a weight on a
+ * CUDA device is ERR_GNN_DEVICE).
  */
 export function packLinearWeight(weight: Tensor<'float32'>): PackedWeightInfo {
   const wt = checkTensor('weight', weight, 'float32', [2]);
+  if (wt.device !== 'cpu') throw cpuOnly('packLinearWeight', 'weight', wt.device);
   const [m, k] = wt.shape;
   const a = addon();
   const layout = a.gemmLayout();

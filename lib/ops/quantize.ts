@@ -13,12 +13,15 @@
  * dequantize: x = float32(q − zp) · scale.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
 import { GnnError, invalidArgType, invalidArgValue, outOfRange } from '../errors';
-import type { NativeInt8Path, NativeQuantizeArgs } from '../native-types';
+import type { CudaDequantizeArgs, CudaQuantizeArgs } from '../native-cuda-types';
+import type { NativeDequantizeArgs, NativeInt8Path, NativeQuantizeArgs } from '../native-types';
 import { QuantizedTensor, QuantizedWeight } from '../quantized';
-import { Tensor, checkTensor } from '../tensor';
+import { Tensor, allocateOn, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
-import { callAsync, callSync, outputTensor, overlaps } from './common';
+import { callAsync, callSync, outputTensor, overlapsInput } from './common';
+import { buf, checkOutDevice, cpuOnly, cudaAsync, cudaSync, optBuf } from './device-dispatch';
 
 export interface QuantizeOptions {
   /** 'int8' (symmetric, default) or 'uint8' (asymmetric). */
@@ -49,13 +52,17 @@ export function codesTensor(dtype: 'int8' | 'uint8', shape: readonly number[]): 
 }
 
 interface QuantizeCall {
-  args: NativeQuantizeArgs;
+  device: Device;
+  /** The CPU call's arguments, or (on a CUDA device) a builder of the CUDA call's. */
+  args: NativeQuantizeArgs | null;
+  cuda: (() => CudaQuantizeArgs) | null;
   result: QuantizedTensor;
 }
 
 function prepareQuantize(x: Tensor<'float32'>, options: QuantizeOptions | undefined, where: string): QuantizeCall {
   const opts = checkOptions(options, where, QUANTIZE_KEYS);
   const xt = checkTensor('x', x, 'float32', [2]);
+  const device = xt.device;
   const [n, k] = xt.shape;
   const dtype = opts.dtype ?? 'int8';
   if (dtype !== 'int8' && dtype !== 'uint8') throw invalidArgValue('dtype', "'int8' or 'uint8'", dtype);
@@ -91,16 +98,38 @@ function prepareQuantize(x: Tensor<'float32'>, options: QuantizeOptions | undefi
     const o = opts.out;
     if (!(o instanceof QuantizedTensor)) throw invalidArgType('out', 'a QuantizedTensor', o);
     if (o.dtype !== dtype) throw invalidArgValue('out', `a QuantizedTensor of dtype '${dtype}'`, o.dtype);
+    checkOutDevice('out', o, device);
     if (o.shape[0] !== n || o.shape[1] !== k) throw mismatch(`out: expected shape [${n}, ${k}], got [${o.shape.join(', ')}]`);
-    if (o.scale.length !== groups) {
-      throw mismatch(`out.scale: expected ${groups} entries (granularity '${granularity}'), got ${o.scale.length}`);
+    if (o.scaleTensor.numel !== groups) {
+      throw mismatch(`out.scale: expected ${groups} entries (granularity '${granularity}'), got ${o.scaleTensor.numel}`);
     }
-    for (const part of [o.data.data, o.scale, o.zeroPoint]) {
-      if (part !== null && overlaps(part, xt.data)) throw mismatch('out: expected memory separate from x, got a view that overlaps it');
+    for (const part of [o.data, o.scaleTensor, o.zeroPointTensor]) {
+      if (part !== null && overlapsInput(part, xt)) throw mismatch('out: expected memory separate from x, got a view that overlaps it');
     }
     result = o;
-  } else {
+  } else if (device === 'cpu') {
     result = new QuantizedTensor(codesTensor(dtype, [n, k]), new Float32Array(groups), dtype === 'uint8' ? new Int32Array(groups) : null);
+  } else {
+    const zp = dtype === 'uint8' ? allocateOn([groups], 'int32', device) : null;
+    const codes = dtype === 'int8' ? allocateOn([n, k], 'int8', device) : allocateOn([n, k], 'uint8', device);
+    result = new QuantizedTensor(codes, allocateOn([groups], 'float32', device), zp);
+  }
+  if (device !== 'cpu') {
+    const r = result;
+    const cuda = (): CudaQuantizeArgs => [
+      buf('x', xt),
+      n,
+      k,
+      dtype === 'int8',
+      granularity === 'row',
+      staticScale !== null,
+      staticScale ?? 0,
+      staticZp,
+      buf('out.data', r.data),
+      buf('out.scale', r.scaleTensor),
+      optBuf('out.zeroPoint', r.zeroPointTensor),
+    ];
+    return { device, args: null, cuda, result };
   }
   const args: NativeQuantizeArgs = [
     xt.data,
@@ -114,13 +143,16 @@ function prepareQuantize(x: Tensor<'float32'>, options: QuantizeOptions | undefi
     result.scale,
     result.zeroPoint,
   ];
-  return { args, result };
+  return { device, args, cuda: null, result };
 }
 
 /** Quantizes x [N, K] to 8-bit codes (see the module comment). */
 export function quantizeSync(x: Tensor<'float32'>, options?: QuantizeOptions): QuantizedTensor {
   const c = prepareQuantize(x, options, 'quantizeSync');
-  callSync(() => addon().quantizeSync(...c.args));
+  const cudaCall = c.cuda;
+  if (cudaCall !== null) return cudaSync(c.device, (cuda) => cuda.quantizeSync(...cudaCall()), c.result);
+  const args = c.args as NativeQuantizeArgs;
+  callSync(() => addon().quantizeSync(...args));
   return c.result;
 }
 
@@ -133,39 +165,65 @@ export function quantize(x: Tensor<'float32'>, options?: QuantizeOptions): Promi
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().quantizeAsync(...c.args), c.result);
+  const cudaCall = c.cuda;
+  if (cudaCall !== null) return cudaAsync(site, c.device, (cuda) => cuda.quantizeAsync(...cudaCall()), c.result);
+  const args = c.args as NativeQuantizeArgs;
+  return callAsync(site, () => addon().quantizeAsync(...args), c.result);
 }
 
-function prepareDequantize(q: QuantizedTensor, options: { out?: Tensor<'float32'> } | undefined, where: string) {
+interface DequantizeCall {
+  q: QuantizedTensor;
+  out: Tensor<'float32'>;
+}
+
+function prepareDequantize(q: QuantizedTensor, options: { out?: Tensor<'float32'> } | undefined, where: string): DequantizeCall {
   const opts = checkOptions(options, where, DEQUANTIZE_KEYS);
   if (!(q instanceof QuantizedTensor)) throw invalidArgType('q', 'a QuantizedTensor', q);
   const [n, k] = q.shape;
-  const out = outputTensor(opts.out, [n, k], [q.data.data, q.scale, q.zeroPoint]);
-  return { args: [q.data.data, n, k, q.scale, q.zeroPoint, out.data] as const, out };
+  const out = outputTensor(opts.out, [n, k], [q.data, q.scaleTensor, q.zeroPointTensor], q.device);
+  return { q, out };
+}
+
+function cpuDequantizeArgs(c: DequantizeCall): NativeDequantizeArgs {
+  const [n, k] = c.q.shape;
+  return [c.q.data.data, n, k, c.q.scale, c.q.zeroPoint, c.out.data];
+}
+
+function cudaDequantizeArgs(c: DequantizeCall): CudaDequantizeArgs {
+  const q = c.q;
+  const [n, k] = q.shape;
+  const scale = q.scaleTensor;
+  return [buf('q.data', q.data), q.dtype === 'int8', n, k, buf('q.scale', scale), scale.numel, optBuf('q.zeroPoint', q.zeroPointTensor), buf('out', c.out)];
 }
 
 /** x = float32(q − zp) · scale, as float32 [N, K]. */
 export function dequantizeSync(q: QuantizedTensor, options?: { out?: Tensor<'float32'> }): Tensor<'float32'> {
   const c = prepareDequantize(q, options, 'dequantizeSync');
-  callSync(() => addon().dequantizeSync(...c.args));
+  if (c.q.device !== 'cpu') return cudaSync(c.q.device, (cuda) => cuda.dequantizeSync(...cudaDequantizeArgs(c)), c.out);
+  callSync(() => addon().dequantizeSync(...cpuDequantizeArgs(c)));
   return c.out;
 }
 
 /** dequantizeSync off the event loop. */
 export function dequantize(q: QuantizedTensor, options?: { out?: Tensor<'float32'> }): Promise<Tensor<'float32'>> {
   const site = new Error();
-  let c: ReturnType<typeof prepareDequantize>;
+  let c: DequantizeCall;
   try {
     c = prepareDequantize(q, options, 'dequantize');
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().dequantizeAsync(...c.args), c.out);
+  if (c.q.device !== 'cpu') return cudaAsync(site, c.q.device, (cuda) => cuda.dequantizeAsync(...cudaDequantizeArgs(c)), c.out);
+  return callAsync(site, () => addon().dequantizeAsync(...cpuDequantizeArgs(c)), c.out);
 }
 
-/** Symmetric int8 per output channel: scale[m] = absmax(w[m, :]) / 127 (the int8 per-row quantizer). */
+/**
+ * Symmetric int8 per output channel: scale[m] = absmax(w[m, :]) / 127 (the int8 per-row quantizer).
+ * A QuantizedWeight lives on the host: quantize the CPU weight (quantizedLinear keeps a device copy).
+ */
 export function quantizeWeight(weight: Tensor<'float32'>): QuantizedWeight {
   const wt = checkTensor('weight', weight, 'float32', [2]);
+  if (wt.device !== 'cpu') throw cpuOnly('quantizeWeight', 'weight', wt.device);
   const q = quantizeSync(wt);
   return new QuantizedWeight(q.data as Tensor<'int8'>, q.scale);
 }

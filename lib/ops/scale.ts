@@ -5,10 +5,13 @@
  * not offered; a per-feature *bias* is ops.add with a row vector.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
 import { GnnError, invalidArgType } from '../errors';
+import type { CudaScaleArgs } from '../native-cuda-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { callAsync, callSync } from './common';
+import { buf, cudaAsync, cudaSync, opDevice, optBuf } from './device-dispatch';
 import { checkFactor, checkedOutput, shapeText } from './row-args';
 
 export interface ScaleOptions {
@@ -17,8 +20,9 @@ export interface ScaleOptions {
 }
 
 interface Prepared {
-  x: Float32Array;
-  rowScale: Float32Array | null;
+  device: Device;
+  x: Tensor<'float32'>;
+  rowScale: Tensor<'float32'> | null;
   s: number;
   out: Tensor<'float32'>;
   rows: number;
@@ -28,7 +32,7 @@ function prepare(x: Tensor<'float32'>, s: number | Tensor<'float32'>, options: S
   const opts = checkOptions(options, where, ['out']);
   const xt = checkTensor('x', x, 'float32');
   const rows = xt.rank === 0 ? 1 : xt.shape[0];
-  let rowScale: Float32Array | null = null;
+  let rowScale: Tensor<'float32'> | null = null;
   let factor = 1;
   if (s instanceof Tensor) {
     const st = checkTensor('s', s, 'float32');
@@ -39,21 +43,28 @@ function prepare(x: Tensor<'float32'>, s: number | Tensor<'float32'>, options: S
         `s: expected a number or one factor per row of x, shape [${rows}] or [${rows}, 1], got ${shapeText(st.shape)}`,
       );
     }
-    rowScale = st.data;
+    rowScale = st;
   } else if (typeof s === 'number') {
     factor = checkFactor('s', s, 1);
   } else {
     throw invalidArgType('s', 'a number or a float32 Tensor', s);
   }
   // Per-row factors are read row by row while rows are written, so they must not share out's memory.
-  const out = checkedOutput(opts.out, xt.shape, rowScale === null ? [] : [rowScale], [xt.data]);
-  return { x: xt.data, rowScale, s: factor, out, rows };
+  const device = opDevice(where, ['x', xt], ['s', rowScale]);
+  const out = checkedOutput(opts.out, xt.shape, rowScale === null ? [] : [rowScale], [xt], 'out', device);
+  return { device, x: xt, rowScale, s: factor, out, rows };
+}
+
+function cudaArgs(p: Prepared): CudaScaleArgs {
+  const width = p.rows === 0 ? 0 : p.x.numel / p.rows;
+  return [buf('x', p.x), optBuf('s', p.rowScale), p.s, buf('out', p.out), p.rows, width];
 }
 
 /** s·x on the calling thread (and the native pool). */
 export function scaleSync(x: Tensor<'float32'>, s: number | Tensor<'float32'>, options?: ScaleOptions): Tensor<'float32'> {
   const p = prepare(x, s, options, 'scaleSync');
-  callSync(() => addon().scaleSync(p.x, p.rowScale, p.s, p.out.data, p.rows));
+  if (p.device !== 'cpu') return cudaSync(p.device, (cuda) => cuda.scaleSync(...cudaArgs(p)), p.out);
+  callSync(() => addon().scaleSync(p.x.data, p.rowScale?.data ?? null, p.s, p.out.data, p.rows));
   return p.out;
 }
 
@@ -66,5 +77,6 @@ export function scale(x: Tensor<'float32'>, s: number | Tensor<'float32'>, optio
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().scaleAsync(p.x, p.rowScale, p.s, p.out.data, p.rows), p.out);
+  if (p.device !== 'cpu') return cudaAsync(site, p.device, (cuda) => cuda.scaleAsync(...cudaArgs(p)), p.out);
+  return callAsync(site, () => addon().scaleAsync(p.x.data, p.rowScale?.data ?? null, p.s, p.out.data, p.rows), p.out);
 }

@@ -5,16 +5,19 @@
  *                  a narrower operand broadcasts per head: its column h serves the wider one's head h.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
 import { GnnError, invalidArgValue } from '../errors';
-import { Graph, graphHandle } from '../graph';
-import type { NativeGraph } from '../native-types';
+import { Graph, deviceGraph, graphHandle } from '../graph';
+import type { CudaSddmmArgs } from '../native-cuda-types';
+import type { NativeSddmmArgs } from '../native-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkInteger, checkOptions } from '../validate';
 import { callAsync, callSync, outputTensor } from './common';
+import { buf, cudaAsync, cudaSync, opDevice } from './device-dispatch';
 
 export type SddmmOp = 'dot' | 'add' | 'sub' | 'mul';
 
-const OP_CODES: Readonly<Record<SddmmOp, number>> = { dot: 0, add: 1, sub: 2, mul: 3 };
+const OP_CODES: Readonly<Record<SddmmOp, 0 | 1 | 2 | 3>> = { dot: 0, add: 1, sub: 2, mul: 3 };
 
 export interface SddmmOptions {
   /** Default 'dot'. */
@@ -26,13 +29,14 @@ export interface SddmmOptions {
 }
 
 interface Prepared {
-  graph: NativeGraph;
-  u: Float32Array;
+  device: Device;
+  graph: Graph;
+  u: Tensor<'float32'>;
   uWidth: number;
-  v: Float32Array;
+  v: Tensor<'float32'>;
   vWidth: number;
   heads: number;
-  op: number;
+  op: 0 | 1 | 2 | 3;
   out: Tensor<'float32'>;
   outWidth: number;
 }
@@ -47,9 +51,10 @@ function layout(name: string, t: Tensor<'float32'>): { rows: number; width: numb
 
 function prepare(graph: Graph, u: Tensor<'float32'>, v: Tensor<'float32'>, options: SddmmOptions | undefined, where: string): Prepared {
   const opts = checkOptions(options, where, ['op', 'heads', 'out']);
-  const handle = graphHandle(graph);
+  graphHandle(graph);
   const ut = checkTensor('u', u, 'float32');
   const vt = checkTensor('v', v, 'float32');
+  const device = opDevice(where, ['graph', graph], ['u', ut], ['v', vt]);
   const op = opts.op ?? 'dot';
   if (typeof op !== 'string' || !Object.prototype.hasOwnProperty.call(OP_CODES, op)) {
     throw invalidArgValue('op', "'dot', 'add', 'sub' or 'mul'", op);
@@ -88,14 +93,23 @@ function prepare(graph: Graph, u: Tensor<'float32'>, v: Tensor<'float32'>, optio
     outWidth = d;
     outShape = ut.rank === 1 && vt.rank === 1 ? [graph.numEdges] : [graph.numEdges, d];
   }
-  const out = outputTensor(opts.out, outShape, [ut.data, vt.data]);
-  return { graph: handle, u: ut.data, uWidth: lu.width, v: vt.data, vWidth: lv.width, heads, op: OP_CODES[op as SddmmOp], out, outWidth };
+  const out = outputTensor(opts.out, outShape, [ut, vt], device);
+  return { device, graph, u: ut, uWidth: lu.width, v: vt, vWidth: lv.width, heads, op: OP_CODES[op as SddmmOp], out, outWidth };
+}
+
+function cpuArgs(p: Prepared): NativeSddmmArgs {
+  return [graphHandle(p.graph), p.u.data, p.uWidth, p.v.data, p.vWidth, p.heads, p.op, p.out.data, p.outWidth];
+}
+
+function cudaArgs(p: Prepared): CudaSddmmArgs {
+  return [deviceGraph(p.graph), buf('u', p.u), p.uWidth, buf('v', p.v), p.vWidth, p.heads, p.op, buf('out', p.out), p.outWidth];
 }
 
 /** SDDMM on the calling thread. */
 export function sddmmSync(graph: Graph, u: Tensor<'float32'>, v: Tensor<'float32'>, options?: SddmmOptions): Tensor<'float32'> {
   const p = prepare(graph, u, v, options, 'sddmmSync');
-  callSync(() => addon().sddmmSync(p.graph, p.u, p.uWidth, p.v, p.vWidth, p.heads, p.op, p.out.data, p.outWidth));
+  if (p.device !== 'cpu') return cudaSync(p.device, (cuda) => cuda.sddmmSync(...cudaArgs(p)), p.out);
+  callSync(() => addon().sddmmSync(...cpuArgs(p)));
   return p.out;
 }
 
@@ -108,6 +122,7 @@ export function sddmm(graph: Graph, u: Tensor<'float32'>, v: Tensor<'float32'>, 
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().sddmmAsync(p.graph, p.u, p.uWidth, p.v, p.vWidth, p.heads, p.op, p.out.data, p.outWidth), p.out);
+  if (p.device !== 'cpu') return cudaAsync(site, p.device, (cuda) => cuda.sddmmAsync(...cudaArgs(p)), p.out);
+  return callAsync(site, () => addon().sddmmAsync(...cpuArgs(p)), p.out);
 }
 

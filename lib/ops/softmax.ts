@@ -9,9 +9,12 @@
  * torch and a fully masked row is visible rather than silently 0.)
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
+import type { CudaSoftmaxArgs } from '../native-cuda-types';
 import { Tensor, checkTensor } from '../tensor';
 import { checkOptions } from '../validate';
 import { callAsync, callSync } from './common';
+import { buf, cudaAsync, cudaSync } from './device-dispatch';
 import { checkHasRows, checkedOutput } from './row-args';
 
 export interface SoftmaxOptions {
@@ -23,7 +26,8 @@ const KIND = { softmax: 0, logSoftmax: 1 } as const;
 type Kind = keyof typeof KIND;
 
 interface Prepared {
-  x: Float32Array;
+  device: Device;
+  x: Tensor<'float32'>;
   out: Tensor<'float32'>;
   width: number;
 }
@@ -33,13 +37,19 @@ function prepare(x: Tensor<'float32'>, options: SoftmaxOptions | undefined, wher
   const xt = checkTensor('x', x, 'float32');
   checkHasRows('x', xt);
   // In place is safe: each row is read (max, then sum) before it is written.
-  const out = checkedOutput(opts.out, xt.shape, [], [xt.data]);
-  return { x: xt.data, out, width: xt.shape[xt.rank - 1] };
+  const out = checkedOutput(opts.out, xt.shape, [], [xt], 'out', xt.device);
+  return { device: xt.device, x: xt, out, width: xt.shape[xt.rank - 1] };
+}
+
+function cudaArgs(p: Prepared, kind: Kind): CudaSoftmaxArgs {
+  const rows = p.width === 0 ? 0 : p.x.numel / p.width;
+  return [buf('x', p.x), buf('out', p.out), rows, p.width, KIND[kind]];
 }
 
 function runSync(kind: Kind, x: Tensor<'float32'>, options: SoftmaxOptions | undefined): Tensor<'float32'> {
   const p = prepare(x, options, `${kind}Sync`);
-  callSync(() => addon().softmaxSync(p.x, p.out.data, p.width, KIND[kind]));
+  if (p.device !== 'cpu') return cudaSync(p.device, (cuda) => cuda.softmaxSync(...cudaArgs(p, kind)), p.out);
+  callSync(() => addon().softmaxSync(p.x.data, p.out.data, p.width, KIND[kind]));
   return p.out;
 }
 
@@ -51,7 +61,8 @@ function runAsync(kind: Kind, x: Tensor<'float32'>, options: SoftmaxOptions | un
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(site, () => addon().softmaxAsync(p.x, p.out.data, p.width, KIND[kind]), p.out);
+  if (p.device !== 'cpu') return cudaAsync(site, p.device, (cuda) => cuda.softmaxAsync(...cudaArgs(p, kind)), p.out);
+  return callAsync(site, () => addon().softmaxAsync(p.x.data, p.out.data, p.width, KIND[kind]), p.out);
 }
 
 /** Row-wise softmax over the last dimension, on the calling thread (and the native pool). */

@@ -20,6 +20,7 @@ import { checkOptions } from '../validate';
 import { activationCode } from './activation';
 import type { ActivationName } from './activation';
 import { callAsync, callSync, outputTensor } from './common';
+import { cpuOnly } from './device-dispatch';
 
 export interface SparseWeightLinearOptions {
   /** float32 [M], added to every row before the activation. */
@@ -42,6 +43,7 @@ function prepare(
 ): { args: NativeSparseLinearArgs; out: Tensor<'float32'> } {
   const opts = checkOptions(options, where, OPTION_KEYS);
   const xt = checkTensor('x', x, 'float32', [1, 2]);
+  if (xt.device !== 'cpu') throw cpuOnly(where, 'x', xt.device);
   if (!(weight instanceof SparseWeight)) throw invalidArgType('weight', 'a SparseWeight', weight);
   const [m, k] = weight.shape;
   const xk = xt.shape[xt.rank - 1];
@@ -55,6 +57,7 @@ function prepare(
   let bias: Float32Array | null = null;
   if (opts.bias !== undefined && opts.bias !== null) {
     const bt = checkTensor('bias', opts.bias, 'float32', [1]);
+    if (bt.device !== 'cpu') throw cpuOnly(where, 'bias', bt.device);
     if (bt.shape[0] !== m) {
       throw new GnnError('ERR_GNN_SHAPE_MISMATCH', `bias: expected shape [${m}] to match weight [${m}, ${k}], got shape [${bt.shape.join(', ')}]`);
     }
@@ -62,7 +65,7 @@ function prepare(
   }
   const { code, alpha } = activationCode(opts.activation ?? 'none', opts.alpha, 'activation');
   const w = sparseWeightArrays(weight);
-  const out = outputTensor(opts.out, xt.rank === 2 ? [n, m] : [m], [xt.data, bias, weight.values, weight.indices, weight.indptr]);
+  const out = outputTensor(opts.out, xt.rank === 2 ? [n, m] : [m], [xt, bias, weight.values, weight.indices, weight.indptr]);
   return { args: [xt.data, n, k, w.indptr, w.indices, w.values, m, bias, out.data, code, alpha], out };
 }
 

@@ -8,15 +8,18 @@
  * infinities in weights or scales propagate, and results do not depend on the thread count.
  */
 import { addon } from '../backend';
+import type { Device } from '../device';
 import { GnnError, described, invalidArgType, invalidArgValue } from '../errors';
-import { Graph, graphHandle } from '../graph';
-import type { NativeGraph, ReduceCode } from '../native-types';
+import { Graph, deviceGraph, graphHandle } from '../graph';
+import type { CudaQSpmmArgs } from '../native-cuda-types';
+import type { NativeQSpmmArgs } from '../native-types';
 import { QuantizedTensor } from '../quantized';
 import { Tensor, checkTensor } from '../tensor';
-import { checkNotDetached, checkOptions } from '../validate';
+import { checkOptions } from '../validate';
 import { callAsync, callSync, outputTensor } from './common';
-import { aggregationOptions } from './spmm';
-import type { Reduce } from './spmm';
+import { buf, cudaAsync, cudaSync, opDevice, optBuf } from './device-dispatch';
+import { aggregationOptions, weightsTensor } from './spmm';
+import type { AggregationArgs, Reduce } from './spmm';
 
 export interface SpmmInt8Options {
   /** Reducer over each node's in-edges; default 'sum'. */
@@ -30,15 +33,12 @@ export interface SpmmInt8Options {
 const OPTION_KEYS = ['reduce', 'weights', 'out'] as const;
 
 interface SpmmInt8Call {
-  graph: NativeGraph;
-  q: Int8Array;
+  device: Device;
+  graph: Graph;
+  x: QuantizedTensor;
   width: number;
-  scale: Float32Array;
-  weights: Float32Array | null;
-  weightIds: Int32Array | null;
-  heads: number;
+  agg: AggregationArgs;
   out: Tensor<'float32'>;
-  reduce: ReduceCode;
 }
 
 function prepare(graph: Graph, x: QuantizedTensor, options: SpmmInt8Options | undefined, where: string): SpmmInt8Call {
@@ -49,7 +49,8 @@ function prepare(graph: Graph, x: QuantizedTensor, options: SpmmInt8Options | un
     throw invalidArgValue('x', "int8 (symmetric) codes", described(`a QuantizedTensor of dtype '${x.dtype}'`));
   }
   const data = checkTensor('x.data', x.data, 'int8', [2]);
-  checkNotDetached('x.scale', x.scale);
+  const scale = checkTensor('x.scale', x.scaleTensor, 'float32');
+  const device = opDevice(where, ['graph', graph], ['x', data], ['weights', weightsTensor(opts.weights)]);
   const [rows, width] = data.shape;
   if (rows !== graph.numSrcNodes) {
     throw new GnnError(
@@ -57,15 +58,40 @@ function prepare(graph: Graph, x: QuantizedTensor, options: SpmmInt8Options | un
       `x: expected ${graph.numSrcNodes} rows (one per source node of the graph), got shape [${data.shape.join(', ')}]`,
     );
   }
-  const { reduce, weights, weightIds, heads } = aggregationOptions(graph, handle, opts, width, data.shape);
-  const out = outputTensor(opts.out, [graph.numNodes, width], [data.data, x.scale, weights]);
-  return { graph: handle, q: data.data, width, scale: x.scale, weights, weightIds, heads, out, reduce };
+  const agg = aggregationOptions(graph, handle, opts, width, data.shape, device);
+  const out = outputTensor(opts.out, [graph.numNodes, width], [data, scale, agg.weightTensor ?? agg.weights], device);
+  return { device, graph, x, width, agg, out };
 }
 
-/** spmmInt8 on the calling thread (and the native pool). */
+function cpuArgs(c: SpmmInt8Call): NativeQSpmmArgs {
+  const a = c.agg;
+  return [graphHandle(c.graph), c.x.data.data as Int8Array, c.width, c.x.scale, a.weights, a.weightIds, a.heads, c.out.data, a.reduce];
+}
+
+function cudaArgs(c: SpmmInt8Call): CudaQSpmmArgs {
+  const a = c.agg;
+  const scale = c.x.scaleTensor;
+  // One scale per row, or one for the tensor (a single-row tensor's one scale is the same either way).
+  const stride = scale.numel === c.x.shape[0] ? 1 : 0;
+  return [
+    deviceGraph(c.graph),
+    buf('x.data', c.x.data),
+    c.width,
+    buf('x.scale', scale),
+    stride,
+    a.weightsMode,
+    optBuf('weights', a.weightTensor),
+    a.heads,
+    buf('out', c.out),
+    a.reduce,
+  ];
+}
+
+/** spmmInt8 on the calling thread (and the native pool); on a CUDA device, queued on its stream. */
 export function spmmInt8Sync(graph: Graph, x: QuantizedTensor, options?: SpmmInt8Options): Tensor<'float32'> {
   const c = prepare(graph, x, options, 'spmmInt8Sync');
-  callSync(() => addon().qspmmSync(c.graph, c.q, c.width, c.scale, c.weights, c.weightIds, c.heads, c.out.data, c.reduce));
+  if (c.device !== 'cpu') return cudaSync(c.device, (cuda) => cuda.spmmInt8Sync(...cudaArgs(c)), c.out);
+  callSync(() => addon().qspmmSync(...cpuArgs(c)));
   return c.out;
 }
 
@@ -81,9 +107,6 @@ export function spmmInt8(graph: Graph, x: QuantizedTensor, options?: SpmmInt8Opt
   } catch (error) {
     return Promise.reject(error);
   }
-  return callAsync(
-    site,
-    () => addon().qspmmAsync(c.graph, c.q, c.width, c.scale, c.weights, c.weightIds, c.heads, c.out.data, c.reduce),
-    c.out,
-  );
+  if (c.device !== 'cpu') return cudaAsync(site, c.device, (cuda) => cuda.spmmInt8Async(...cudaArgs(c)), c.out);
+  return callAsync(site, () => addon().qspmmAsync(...cpuArgs(c)), c.out);
 }

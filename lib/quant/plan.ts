@@ -9,7 +9,9 @@ import { CsrMatrix } from '../csr-matrix';
 import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
 import * as ops from '../ops/index';
+import type { Device } from '../device';
 import { allocateOutput } from '../ops/workspace';
+import { deviceQuantizedWeight, releaseDeviceQuantizedWeight } from '../ops/quantized-packed';
 import { QuantizedTensor } from '../quantized';
 import type { QuantizedWeight } from '../quantized';
 import { Tensor } from '../tensor';
@@ -108,9 +110,10 @@ export class QuantPlan implements ForwardPlan {
     const [rows, m] = [x.shape[0], weight.shape[0]];
     if (!this.#int8Aggregation(rows, m, modules)) return null;
     const opts: ops.QuantizedLinearOptions = site.input === null ? { output: 'int8' } : { output: 'int8', input: site.input };
+    const device = x.device;
     const prepare = (): { q: QuantizedTensor; spmmOpts: ops.SpmmInt8Options } => ({
-      q: new QuantizedTensor(allocateOutput([rows, m], 'int8'), allocateOutput([rows]).data),
-      spmmOpts: { ...(options as ops.SpmmInt8Options | undefined), out: allocateOutput([graph.numNodes, m]) },
+      q: new QuantizedTensor(allocateOutput([rows, m], 'int8', device), allocateOutput([rows], 'float32', device)),
+      spmmOpts: { ...(options as ops.SpmmInt8Options | undefined), out: allocateOutput([graph.numNodes, m], 'float32', device) },
     });
     return {
       sync: () => {
@@ -123,6 +126,7 @@ export class QuantPlan implements ForwardPlan {
         return ops.quantizedLinear(x, site.weight, { ...opts, out: q }).then(() => ops.spmmInt8(graph, q, spmmOpts));
       },
       work: workOf.linear(x, weight) * INT8_GEMM_WORK + (graph.numEdges * m) / 4,
+      device,
     };
   }
 
@@ -143,6 +147,7 @@ export class QuantPlan implements ForwardPlan {
       sync: () => ops.quantizedLinearSync(x, site.weight, opts) as Tensor<'float32'>,
       async: () => ops.quantizedLinear(x, site.weight, opts) as Promise<Tensor<'float32'>>,
       work: workOf.linear(x, weight) * INT8_GEMM_WORK,
+      device: x.device,
     };
   }
 
@@ -150,9 +155,13 @@ export class QuantPlan implements ForwardPlan {
     if (!(x instanceof Tensor) || x.rank !== 2 || !this.#int8Aggregation(x.shape[0], x.shape[1], modules)) return null;
     // The int8 copy of x and the output come from the pass's workspace, taken while the op is
     // prepared (synchronously, before the async form's first hop).
+    const device = x.device;
     const prepare = (): { q: QuantizedTensor; opts: ops.SpmmInt8Options } => ({
-      q: new QuantizedTensor(allocateOutput(x.shape, 'int8'), allocateOutput([x.shape[0]]).data),
-      opts: { ...(options as ops.SpmmInt8Options | undefined), out: (options?.out as Tensor<'float32'> | undefined) ?? allocateOutput([graph.numNodes, x.shape[1]]) },
+      q: new QuantizedTensor(allocateOutput(x.shape, 'int8', device), allocateOutput([x.shape[0]], 'float32', device)),
+      opts: {
+        ...(options as ops.SpmmInt8Options | undefined),
+        out: (options?.out as Tensor<'float32'> | undefined) ?? allocateOutput([graph.numNodes, x.shape[1]], 'float32', device),
+      },
     });
     return {
       sync: () => {
@@ -164,6 +173,23 @@ export class QuantPlan implements ForwardPlan {
         return ops.quantize(x, { out: q }).then((qx) => ops.spmmInt8(graph, qx, opts));
       },
       work: workOf.spmm(graph, x) / 4 + x.numel,
+      device,
     };
+  }
+
+  /**
+   * The plan after Module.to: the same sites keyed by the moved weight tensors. The int8 weights
+   * get their copies on a CUDA device now (not at the first request), and copies on the device the
+   * model left are released.
+   */
+  moved(moved: ReadonlyMap<Tensor, Tensor>, device: Device): QuantPlan {
+    const sites = new Map<Tensor, LinearSite>();
+    for (const [weight, site] of this.sites) {
+      const left = weight.device;
+      if (left !== 'cpu' && left !== device) releaseDeviceQuantizedWeight(site.weight, left);
+      if (device !== 'cpu') deviceQuantizedWeight(site.weight, device);
+      sites.set(moved.get(weight) ?? weight, site);
+    }
+    return new QuantPlan(this.scheme, sites, this.skipped);
   }
 }

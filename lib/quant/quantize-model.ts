@@ -15,6 +15,7 @@
  * bytes per edge. Per-row scales keep hubs from dominating a shared scale (Degree-Quant's concern).
  * Global pooling and attention aggregation (gatAggregate) stay fp32.
  */
+import { cpuOnly } from '../device';
 import { described, invalidArgType, invalidArgValue } from '../errors';
 import type { Features } from '../csr-matrix';
 import type { Graph } from '../graph';
@@ -110,6 +111,8 @@ class CalibrationPlan implements ForwardPlan {
 export function quantize<M extends Module>(model: M, options?: QuantizeModelOptions): M {
   if (!(model instanceof Module)) throw invalidArgType('model', 'a Module (a layer or a loaded Model)', model);
   if (model.plan !== null) throw invalidArgValue('model', 'an fp32 model', described(`a model with a ${model.plan.kind} plan (quantized or pruned)`));
+  // Weights are quantized and activations calibrated on the host; the quantized model moves after.
+  if (model.device !== 'cpu') throw cpuOnly('quantize', 'the model', model.device);
   const opts = checkOptions(options, 'quantize', OPTION_KEYS);
   if (opts.weights !== undefined && opts.weights !== 'int8') throw invalidArgValue('weights', "'int8'", opts.weights);
   const activations = opts.activations ?? 'dynamic';

@@ -4,6 +4,7 @@
  * module) is captured and compared: relative L2 error ‖q − f‖ / ‖f‖ and the largest absolute
  * difference. Over the final outputs: argmax agreement and, with labels, both accuracies.
  */
+import { cpuOnly } from '../device';
 import { described, invalidArgType, invalidArgValue } from '../errors';
 import { denseFeatures } from '../csr-matrix';
 import type { Features } from '../csr-matrix';
@@ -107,6 +108,8 @@ export function quantizationReport(
 ): QuantizationReport {
   if (!(fpModel instanceof Module)) throw invalidArgType('fpModel', 'a Module', fpModel);
   if (!(qModel instanceof Module)) throw invalidArgType('qModel', 'a Module', qModel);
+  // Layer outputs are captured and compared on the host.
+  for (const [name, m] of [['fpModel', fpModel], ['qModel', qModel]] as const) if (m.device !== 'cpu') throw cpuOnly('quantizationReport', name, m.device);
   const opts = checkOptions(options, 'quantizationReport', ['mask', 'context']);
   const fl = layersOf(fpModel);
   const ql = layersOf(qModel);
