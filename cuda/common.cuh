@@ -98,6 +98,34 @@ __device__ __forceinline__ float GroupMax(float v, unsigned mask, int lanes) {
   return v;
 }
 
+// A sum or max over the whole block (blockDim.x a multiple of 32), every thread receiving it: the
+// warps' butterflies, then warp 0 over the warp results, in a fixed order. `shared` holds 33
+// values; all threads of the block must call it.
+template <class T, bool kSum>
+__device__ __forceinline__ T BlockReduce(T v, T* shared) {
+  const int lane = threadIdx.x & 31;
+  const int warp = threadIdx.x >> 5;
+  const int warps = blockDim.x >> 5;
+  const auto combine = [](T a, T b) -> T {
+    if constexpr (kSum) {
+      return a + b;
+    } else {
+      return a > b ? a : b;
+    }
+  };
+  for (int o = 16; o > 0; o /= 2) v = combine(v, __shfl_xor_sync(kFullMask, v, o));
+  __syncthreads();  // shared may still be read from the previous reduction
+  if (lane == 0) shared[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    T w = lane < warps ? shared[lane] : (kSum ? T(0) : shared[0]);
+    for (int o = 16; o > 0; o /= 2) w = combine(w, __shfl_xor_sync(kFullMask, w, o));
+    if (lane == 0) shared[32] = w;
+  }
+  __syncthreads();
+  return shared[32];
+}
+
 // V consecutive floats (V = 1, 2, 4) through the read-only path; p must be aligned to 4 V bytes.
 template <int V>
 __device__ __forceinline__ void LoadFloats(const float* p, float (&v)[V]) {

@@ -339,7 +339,8 @@ struct SoftmaxStep {
 GNN_HD SoftmaxStep OnlineSoftmaxStep(SoftmaxState& st, float s) {
   const float mnew = MaxNan(st.max, s);
   SoftmaxStep r;
-  r.scale = mnew == -kInf ? 1.0f : Exp(Sub(st.max, mnew));
+  // An unchanged max needs no rescale (exp(0) = 1 exactly; the SIMD CPU kernels skip it too).
+  r.scale = mnew == st.max || mnew == -kInf ? 1.0f : Exp(Sub(st.max, mnew));
   r.w = s == -kInf ? 0.0f : Exp(Sub(s, mnew));
   st.sum = Fma(st.sum, r.scale, r.w);
   st.max = mnew;
