@@ -18,6 +18,8 @@
 // of edge terms; 1 exp per slot (2 when the max moves); 4 T bytes written per row, and 4 H bytes
 // of attention per edge when asked. Matches the CPU arithmetic step for step (fma(w, x, acc·scale),
 // fma(sum, scale, w), acc / sum); hub rows differ only in the order their chunks are merged.
+#include <string>
+
 #include "checks.h"
 #include "common.cuh"
 #include "device_math.cuh"
@@ -80,7 +82,7 @@ struct EdgesInFlight {
 };
 
 template <int V, int R, bool kEdgeTerm>
-__global__ void __launch_bounds__(kThreads) GatKernel(const GatParams p, const GatTasks tasks) {
+__global__ void __launch_bounds__(kThreads, 2) GatKernel(const GatParams p, const GatTasks tasks) {
   extern __shared__ float2 head_state[];  // per group: (max, sum) of the heads starting in the tile
   constexpr int U = EdgesInFlight<V, R>::value;
   const int G = p.lanes;
@@ -291,24 +293,39 @@ void LaunchGat(const GatParams& p, const GatTasks& t, unsigned blocks, size_t sm
   }
 }
 
+// The shapes ChooseSpmmLaunch can pick (V in {1, 2, 4}, R in {1, 2, 4, 8}, V R <= 16); false
+// for any other.
 template <int V>
-void LaunchGatR(const SpmmLaunch& l, const GatParams& p, const GatTasks& t, unsigned blocks, size_t smem,
+bool LaunchGatR(const SpmmLaunch& l, const GatParams& p, const GatTasks& t, unsigned blocks, size_t smem,
                 cudaStream_t stream) {
   switch (l.slots) {
-    case 1: LaunchGat<V, 1>(p, t, blocks, smem, stream); break;
-    case 2: LaunchGat<V, 2>(p, t, blocks, smem, stream); break;
-    case 4: LaunchGat<V, 4>(p, t, blocks, smem, stream); break;
-    default: LaunchGat<V, 8>(p, t, blocks, smem, stream); break;
+    case 1: LaunchGat<V, 1>(p, t, blocks, smem, stream); return true;
+    case 2: LaunchGat<V, 2>(p, t, blocks, smem, stream); return true;
+    case 4: LaunchGat<V, 4>(p, t, blocks, smem, stream); return true;
+    case 8:
+      if constexpr (V * 8 <= 16) {
+        LaunchGat<V, 8>(p, t, blocks, smem, stream);
+        return true;
+      }
+      return false;
+    default: return false;
   }
 }
 
-void LaunchGatVR(const SpmmLaunch& l, const GatParams& p, const GatTasks& t, unsigned blocks, size_t smem,
-                 cudaStream_t stream) {
+Status LaunchGatVR(const SpmmLaunch& l, const GatParams& p, const GatTasks& t, unsigned blocks, size_t smem,
+                   cudaStream_t stream) {
+  bool ok = false;
   switch (l.vector) {
-    case 4: LaunchGatR<4>(l, p, t, blocks, smem, stream); break;
-    case 2: LaunchGatR<2>(l, p, t, blocks, smem, stream); break;
-    default: LaunchGatR<1>(l, p, t, blocks, smem, stream); break;
+    case 4: ok = LaunchGatR<4>(l, p, t, blocks, smem, stream); break;
+    case 2: ok = LaunchGatR<2>(l, p, t, blocks, smem, stream); break;
+    case 1: ok = LaunchGatR<1>(l, p, t, blocks, smem, stream); break;
+    default: break;
   }
+  if (!ok) {
+    return Status(StatusCode::kInternal, "gatAggregate: no kernel for vector " + std::to_string(l.vector) + " x " +
+                                             std::to_string(l.slots) + " slots");
+  }
+  return LaunchStatus("gatAggregate");
 }
 
 }  // namespace
@@ -364,8 +381,7 @@ Status GatAggregate(const DeviceGraph& graph, const GatArgs& a, const Workspace&
   const size_t smem = a.attention != nullptr ? static_cast<size_t>(kThreads) * l.slots * sizeof(float2) : 0;
   GatTasks rows;
   rows.count = l.tasks;
-  LaunchGatVR(l, p, rows, static_cast<unsigned>(l.blocks), smem, s);
-  GNN_RETURN_IF_ERROR(LaunchStatus("gatAggregate"));
+  GNN_RETURN_IF_ERROR(LaunchGatVR(l, p, rows, static_cast<unsigned>(l.blocks), smem, s));
   if (hubs.num_rows == 0 || hubs.bound == 0) return Status::Ok();
 
   float* scratch = nullptr;
@@ -381,8 +397,7 @@ Status GatAggregate(const DeviceGraph& graph, const GatArgs& a, const Workspace&
     chunks.offsets = hubs.offsets;
     chunks.tile = tile;
     chunks.scratch = scratch;
-    LaunchGatVR(l, p, chunks, GridFor(hubs.bound, l.groups_per_block), 0, s);
-    GNN_RETURN_IF_ERROR(LaunchStatus("gatAggregate"));
+    GNN_RETURN_IF_ERROR(LaunchGatVR(l, p, chunks, GridFor(hubs.bound, l.groups_per_block), 0, s));
     const int64_t rest = p.ld - tile * l.tile_columns;
     const int64_t columns = rest < l.tile_columns ? rest : l.tile_columns;
     GatHubMergeKernel<<<GridFor(hubs.num_rows * columns, kThreads), kThreads, 0, s>>>(p, hubs.offsets, scratch, tile,

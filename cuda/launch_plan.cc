@@ -64,7 +64,10 @@ SpmmLaunch ChooseSpmmLaunch(int64_t width, int64_t head_width, int64_t num_rows,
   l.vector = max_vector >= 4 && hw % 4 == 0 ? 4 : max_vector >= 2 && hw % 2 == 0 ? 2 : 1;
   const int64_t vectors = width / l.vector;
   l.lanes = static_cast<int>(std::min<int64_t>(32, NextPow2(vectors)));
-  l.slots = static_cast<int>(std::min<int64_t>(8, NextPow2(CeilDiv(vectors, l.lanes))));
+  // At most 16 accumulators per lane (V R <= 16): wider tiles would cost occupancy (registers)
+  // for a saving of 4 bytes of index per edge and tile.
+  const int64_t max_slots = std::min(8, 16 / l.vector);
+  l.slots = static_cast<int>(std::min<int64_t>(max_slots, NextPow2(CeilDiv(vectors, l.lanes))));
   int64_t tiles = CeilDiv(vectors, int64_t{l.lanes} * l.slots);
   // Few rows: trade slots for tiles, so there are enough groups to fill the device (each tile
   // re-reads the row's indices, which costs 4 bytes per edge against 4 * tile columns gathered).

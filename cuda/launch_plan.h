@@ -64,7 +64,8 @@ int64_t HubChunkBound(int64_t num_hub_rows, int64_t max_row_nnz, int64_t nnz);
 struct SpmmLaunch {
   int lanes = 1;                 // lanes per group: a power of two, 1 .. 32
   int vector = 1;                // columns per load: 1, 2 or 4 (float / float2 / float4, char..char4)
-  int slots = 1;                 // vectors per lane per tile: 1, 2, 4 or 8 (compile-time in the kernel)
+  int slots = 1;                 // vectors per lane per tile: 1, 2, 4 or 8, vector * slots <= 16
+                                 // (compile-time in the kernel)
   int64_t tile_vectors = 0;      // vectors per tile (<= lanes * slots; the last tile may hold fewer)
   int64_t tile_columns = 0;      // tile_vectors * vector
   int64_t tiles = 0;             // tiles per row: ceil(width / tile_columns)

@@ -228,8 +228,9 @@ __device__ __forceinline__ void ReduceRange(const Params& p, int64_t eb, int64_t
   }
 }
 
+// At least two blocks (16 warps) per SM: the gathers need warps in flight more than registers.
 template <template <int> class Feat, class Op, bool kWeighted, int V, int R>
-__global__ void __launch_bounds__(kThreads) AggregateKernel(const Params p, const Tasks tasks) {
+__global__ void __launch_bounds__(kThreads, 2) AggregateKernel(const Params p, const Tasks tasks) {
   const int G = p.lanes;
   const int lane = static_cast<int>(threadIdx.x) & (G - 1);
   const int64_t groups_per_block = blockDim.x / G;
@@ -318,35 +319,49 @@ void Launch(const Params& p, const Tasks& t, unsigned blocks, cudaStream_t strea
   AggregateKernel<Feat, Op, kWeighted, V, R><<<blocks, kThreads, 0, stream>>>(p, t);
 }
 
+// The instantiations ChooseSpmmLaunch can pick: V in {1, 2, 4}, R in {1, 2, 4, 8}, V R <= 16.
+// False for a shape outside them.
 template <template <int> class Feat, class Op, bool kWeighted, int V>
-void LaunchR(int slots, const Params& p, const Tasks& t, unsigned blocks, cudaStream_t stream) {
+bool LaunchR(int slots, const Params& p, const Tasks& t, unsigned blocks, cudaStream_t stream) {
   switch (slots) {
-    case 1: Launch<Feat, Op, kWeighted, V, 1>(p, t, blocks, stream); break;
-    case 2: Launch<Feat, Op, kWeighted, V, 2>(p, t, blocks, stream); break;
-    case 4: Launch<Feat, Op, kWeighted, V, 4>(p, t, blocks, stream); break;
-    default: Launch<Feat, Op, kWeighted, V, 8>(p, t, blocks, stream); break;
+    case 1: Launch<Feat, Op, kWeighted, V, 1>(p, t, blocks, stream); return true;
+    case 2: Launch<Feat, Op, kWeighted, V, 2>(p, t, blocks, stream); return true;
+    case 4: Launch<Feat, Op, kWeighted, V, 4>(p, t, blocks, stream); return true;
+    case 8:
+      if constexpr (V * 8 <= 16) {
+        Launch<Feat, Op, kWeighted, V, 8>(p, t, blocks, stream);
+        return true;
+      }
+      return false;
+    default: return false;
   }
 }
 
 template <template <int> class Feat, class Op, bool kWeighted>
-void LaunchVR(const SpmmLaunch& l, const Params& p, const Tasks& t, unsigned blocks, cudaStream_t stream) {
+bool LaunchVR(const SpmmLaunch& l, const Params& p, const Tasks& t, unsigned blocks, cudaStream_t stream) {
   switch (l.vector) {
-    case 4: LaunchR<Feat, Op, kWeighted, 4>(l.slots, p, t, blocks, stream); break;
-    case 2: LaunchR<Feat, Op, kWeighted, 2>(l.slots, p, t, blocks, stream); break;
-    default: LaunchR<Feat, Op, kWeighted, 1>(l.slots, p, t, blocks, stream); break;
+    case 4: return LaunchR<Feat, Op, kWeighted, 4>(l.slots, p, t, blocks, stream);
+    case 2: return LaunchR<Feat, Op, kWeighted, 2>(l.slots, p, t, blocks, stream);
+    case 1: return LaunchR<Feat, Op, kWeighted, 1>(l.slots, p, t, blocks, stream);
+    default: return false;
   }
 }
 
 template <template <int> class Feat, class Op>
 Status RunOp(const char* name, const Params& p, bool weighted, const SpmmLaunch& l, const HubSchedule& hubs,
              const Workspace& ws, cudaStream_t stream) {
-  const auto launch = [&](const Tasks& t, unsigned blocks) {
-    if (weighted) LaunchVR<Feat, Op, true>(l, p, t, blocks, stream); else LaunchVR<Feat, Op, false>(l, p, t, blocks, stream);
+  const auto launch = [&](const Tasks& t, unsigned blocks) -> Status {
+    const bool ok = weighted ? LaunchVR<Feat, Op, true>(l, p, t, blocks, stream)
+                             : LaunchVR<Feat, Op, false>(l, p, t, blocks, stream);
+    if (!ok) {
+      return Status(StatusCode::kInternal, std::string(name) + ": no kernel for vector " + std::to_string(l.vector) +
+                                               " x " + std::to_string(l.slots) + " slots");
+    }
+    return LaunchStatus(name);
   };
   Tasks rows;
   rows.count = l.tasks;
-  launch(rows, static_cast<unsigned>(l.blocks));
-  GNN_RETURN_IF_ERROR(LaunchStatus(name));
+  GNN_RETURN_IF_ERROR(launch(rows, static_cast<unsigned>(l.blocks)));
   if (hubs.num_rows == 0 || hubs.bound == 0) return Status::Ok();
 
   float* scratch = nullptr;
@@ -358,8 +373,7 @@ Status RunOp(const char* name, const Params& p, bool weighted, const SpmmLaunch&
     chunks.chunk_offsets = hubs.offsets;
     chunks.tile = tile;
     chunks.scratch = scratch;
-    launch(chunks, GridFor(hubs.bound, l.groups_per_block));
-    GNN_RETURN_IF_ERROR(LaunchStatus(name));
+    GNN_RETURN_IF_ERROR(launch(chunks, GridFor(hubs.bound, l.groups_per_block)));
     const int64_t rest = p.width - tile * l.tile_columns;
     const int64_t columns = rest < l.tile_columns ? rest : l.tile_columns;
     HubCombineKernel<Op><<<GridFor(hubs.num_rows * columns, kThreads), kThreads, 0, stream>>>(p, hubs.offsets, scratch,
