@@ -75,11 +75,16 @@ __device__ __forceinline__ float ScoreAt(const GatParams& p, int64_t row, int64_
   return dmath::LeakyRelu(s, p.slope);
 }
 
+// Edges loaded before they are folded in: about 8 floats of features per lane (each edge also
+// brings a source term and an edge term per slot), at most 4.
 template <int V, int R>
 struct EdgesInFlight {
-  static constexpr int kRaw = 16 / (V * R);
+  static constexpr int kRaw = 8 / (V * R);
   static constexpr int value = kRaw < 1 ? 1 : kRaw > 4 ? 4 : kRaw;
 };
+
+// Slots per lane: the softmax state per slot costs registers, so at most 4 (no spills).
+constexpr int kGatMaxSlots = 4;
 
 template <int V, int R, bool kEdgeTerm>
 __global__ void __launch_bounds__(kThreads, 2) GatKernel(const GatParams p, const GatTasks tasks) {
@@ -293,7 +298,7 @@ void LaunchGat(const GatParams& p, const GatTasks& t, unsigned blocks, size_t sm
   }
 }
 
-// The shapes ChooseSpmmLaunch can pick (V in {1, 2, 4}, R in {1, 2, 4, 8}, V R <= 16); false
+// The shapes ChooseSpmmLaunch can pick with kGatMaxSlots (V in {1, 2, 4}, R in {1, 2, 4}); false
 // for any other.
 template <int V>
 bool LaunchGatR(const SpmmLaunch& l, const GatParams& p, const GatTasks& t, unsigned blocks, size_t smem,
@@ -302,12 +307,6 @@ bool LaunchGatR(const SpmmLaunch& l, const GatParams& p, const GatTasks& t, unsi
     case 1: LaunchGat<V, 1>(p, t, blocks, smem, stream); return true;
     case 2: LaunchGat<V, 2>(p, t, blocks, smem, stream); return true;
     case 4: LaunchGat<V, 4>(p, t, blocks, smem, stream); return true;
-    case 8:
-      if constexpr (V * 8 <= 16) {
-        LaunchGat<V, 8>(p, t, blocks, smem, stream);
-        return true;
-      }
-      return false;
     default: return false;
   }
 }
@@ -366,7 +365,7 @@ Status GatAggregate(const DeviceGraph& graph, const GatArgs& a, const Workspace&
   const int max_vector = Aligned(a.x, p.ld, 4, 16) && Aligned(a.out, p.ld, 4, 16)  ? 4
                          : Aligned(a.x, p.ld, 4, 8) && Aligned(a.out, p.ld, 4, 8) ? 2
                                                                                   : 1;
-  const SpmmLaunch l = ChooseSpmmLaunch(p.ld, p.f, g.num_rows, max_vector);
+  const SpmmLaunch l = ChooseSpmmLaunch(p.ld, p.f, g.num_rows, max_vector, kGatMaxSlots);
   if (l.tasks == 0) return Status::Ok();
   p.lanes = l.lanes;
   p.vectors = p.ld / l.vector;

@@ -57,7 +57,7 @@ int64_t HubChunkBound(int64_t num_hub_rows, int64_t max_row_nnz, int64_t nnz) {
   return std::min(num_hub_rows * per_row, by_edges);
 }
 
-SpmmLaunch ChooseSpmmLaunch(int64_t width, int64_t head_width, int64_t num_rows, int max_vector) {
+SpmmLaunch ChooseSpmmLaunch(int64_t width, int64_t head_width, int64_t num_rows, int max_vector, int max_slots) {
   SpmmLaunch l;
   if (width <= 0 || num_rows <= 0) return l;
   const int64_t hw = head_width > 0 && width % head_width == 0 ? head_width : width;
@@ -66,8 +66,8 @@ SpmmLaunch ChooseSpmmLaunch(int64_t width, int64_t head_width, int64_t num_rows,
   l.lanes = static_cast<int>(std::min<int64_t>(32, NextPow2(vectors)));
   // At most 16 accumulators per lane (V R <= 16): wider tiles would cost occupancy (registers)
   // for a saving of 4 bytes of index per edge and tile.
-  const int64_t max_slots = std::min(8, 16 / l.vector);
-  l.slots = static_cast<int>(std::min<int64_t>(max_slots, NextPow2(CeilDiv(vectors, l.lanes))));
+  const int64_t slot_cap = std::min({8, 16 / l.vector, max_slots >= 8 ? 8 : max_slots >= 4 ? 4 : max_slots >= 2 ? 2 : 1});
+  l.slots = static_cast<int>(std::min<int64_t>(slot_cap, NextPow2(CeilDiv(vectors, l.lanes))));
   int64_t tiles = CeilDiv(vectors, int64_t{l.lanes} * l.slots);
   // Few rows: trade slots for tiles, so there are enough groups to fill the device (each tile
   // re-reads the row's indices, which costs 4 bytes per edge against 4 * tile columns gathered).

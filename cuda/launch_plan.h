@@ -83,9 +83,11 @@ struct SpmmLaunch {
 // kTargetGroups), slots are halved and tiles doubled. Row lengths do not enter: rows longer than
 // the hub threshold are split by the hub kernels instead. width 0 or num_rows 0: tasks == 0 (no
 // launch).
+// max_slots (1, 2, 4 or 8) caps the slots for kernels with more state per slot (gatAggregate's
+// online softmax uses 4).
 constexpr int64_t kTargetGroups = 8192;
 constexpr int64_t kMaxGridBlocks = int64_t{1} << 20;
-SpmmLaunch ChooseSpmmLaunch(int64_t width, int64_t head_width, int64_t num_rows, int max_vector);
+SpmmLaunch ChooseSpmmLaunch(int64_t width, int64_t head_width, int64_t num_rows, int max_vector, int max_slots = 8);
 
 }  // namespace cuda
 }  // namespace gnn

@@ -317,8 +317,8 @@ export interface NativeAddon {
   cudaPlanHubRows(indptr: Int32Array | BigInt64Array, threshold: number): CudaHubPlan;
   /** The destination row of each CSR position, by the kernels' binary search. */
   cudaPlanEdgeRows(indptr: Int32Array | BigInt64Array): Float64Array;
-  /** cuda/launch_plan.h ChooseSpmmLaunch. maxVector: 1, 2 or 4. */
-  cudaPlanSpmmLaunch(width: number, headWidth: number, rows: number, maxVector: number): CudaSpmmLaunch;
+  /** cuda/launch_plan.h ChooseSpmmLaunch. maxVector: 1, 2 or 4; maxSlots (default 8): 4 for gatAggregate. */
+  cudaPlanSpmmLaunch(width: number, headWidth: number, rows: number, maxVector: number, maxSlots?: number): CudaSpmmLaunch;
   /** cuda/device_math.cuh activations compiled by the host compiler (act: ACTIVATION_CODES). */
   cudaPlanActivation(x: Float32Array, act: number, alpha: number): Float32Array;
   /** Per-row int8 / uint8 quantization as cuda/quantize.cu computes it. */

@@ -213,13 +213,13 @@ describe('cudaPlanSpmmLaunch', () => {
   }
 
   /** What the kernels assume of a launch shape, as a list of violations. */
-  function shapeProblems(width: number, headWidth: number, rows: number, maxVector: number, l: Launch): string[] {
+  function shapeProblems(width: number, headWidth: number, rows: number, maxVector: number, maxSlots: number, l: Launch): string[] {
     const p: string[] = [];
     const check = (ok: boolean, what: string) => ok || p.push(what);
     check(pow2(l.lanes) && l.lanes <= 32, `lanes ${l.lanes}`);
     check([1, 2, 4].includes(l.vector) && l.vector <= maxVector, `vector ${l.vector}`);
     check(headWidth % l.vector === 0, `vector ${l.vector} straddles heads of ${headWidth}`);
-    check([1, 2, 4, 8].includes(l.slots) && l.vector * l.slots <= 16, `slots ${l.slots}`);
+    check([1, 2, 4, 8].includes(l.slots) && l.vector * l.slots <= 16 && l.slots <= maxSlots, `slots ${l.slots}`);
     check(l.tileVectors <= l.lanes * l.slots, `tile of ${l.tileVectors} vectors`);
     check(l.tileColumns === l.tileVectors * l.vector, 'tileColumns');
     check(l.tiles === Math.ceil(width / l.tileColumns), 'tiles');
@@ -228,17 +228,19 @@ describe('cudaPlanSpmmLaunch', () => {
     check(l.blocks === Math.min(Math.ceil(l.tasks / l.groupsPerBlock), MAX_BLOCKS), 'blocks');
     const cover = coverageProblem(width, l);
     if (cover !== null) p.push(cover);
-    return p.map((m) => `width ${width} headWidth ${headWidth} rows ${rows} maxVector ${maxVector}: ${m}`);
+    return p.map((m) => `width ${width} headWidth ${headWidth} rows ${rows} maxVector ${maxVector} maxSlots ${maxSlots}: ${m}`);
   }
 
-  it('gives a valid shape for every width 1..1024, head width, vector limit and row count', () => {
+  it('gives a valid shape for every width 1..1024, head width, vector limit, slot cap and row count', () => {
     const problems: string[] = [];
     for (let width = 1; width <= 1024; width++) {
       for (const heads of [1, 2, 3, 4, 8].filter((h) => width % h === 0)) {
         for (const maxVector of [1, 2, 4]) {
-          for (const rows of [1, 37, 1 << 20]) {
-            const l = native().cudaPlanSpmmLaunch(width, width / heads, rows, maxVector);
-            problems.push(...shapeProblems(width, width / heads, rows, maxVector, l));
+          for (const maxSlots of [8, 4]) {
+            for (const rows of [1, 37, 1 << 20]) {
+              const l = native().cudaPlanSpmmLaunch(width, width / heads, rows, maxVector, maxSlots);
+              problems.push(...shapeProblems(width, width / heads, rows, maxVector, maxSlots, l));
+            }
           }
         }
       }
@@ -255,6 +257,8 @@ describe('cudaPlanSpmmLaunch', () => {
     expect(native().cudaPlanSpmmLaunch(1, 1, 1 << 20, 4).lanes).toBe(1);
     const wide1024 = native().cudaPlanSpmmLaunch(1024, 1024, 1 << 20, 4);
     expect([wide1024.lanes, wide1024.slots, wide1024.tiles]).toEqual([32, 4, 2]);
+    const gat = native().cudaPlanSpmmLaunch(1023, 1023, 1 << 20, 4, 4); // gatAggregate's cap
+    expect([gat.slots, gat.tiles]).toEqual([4, 8]);
     const odd1023 = native().cudaPlanSpmmLaunch(1023, 1023, 1 << 20, 4);
     expect([odd1023.lanes, odd1023.vector, odd1023.slots, odd1023.tiles, odd1023.tileColumns]).toEqual([32, 1, 8, 4, 256]);
   });

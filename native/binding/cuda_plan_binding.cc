@@ -6,7 +6,7 @@
 //   cudaPlanHubRows(indptr, threshold) -> { rows, maxRowNnz, threshold, chunkEdges, chunkOffsets, chunkBound,
 //                                           chunkRow, chunkBegin, chunkEnd, isHub }
 //   cudaPlanEdgeRows(indptr) -> Float64Array: the row of each CSR position
-//   cudaPlanSpmmLaunch(width, headWidth, rows, maxVector) -> { lanes, vector, slots, tileVectors, tileColumns, tiles,
+//   cudaPlanSpmmLaunch(width, headWidth, rows, maxVector, maxSlots?) -> { lanes, vector, slots, tileVectors, tileColumns, tiles,
 //                                                             threadsPerBlock, groupsPerBlock, tasks, blocks }
 //   cudaPlanActivation(x, act, alpha) -> Float32Array
 //   cudaPlanQuantizeRows(x, n, k, signed) -> { codes: Uint8Array, scale: Float32Array, zeroPoint: Int32Array, finite }
@@ -143,7 +143,8 @@ Napi::Value CudaPlanSpmmLaunch(const Napi::CallbackInfo& info) {
   const int64_t head_width = GetInt(info[1], "headWidth", 0, int64_t{1} << 40);
   const int64_t rows = GetInt(info[2], "rows", 0, int64_t{1} << 40);
   const int max_vector = static_cast<int>(GetInt(info[3], "maxVector", 1, 4));
-  const cuda::SpmmLaunch l = cuda::ChooseSpmmLaunch(width, head_width, rows, max_vector);
+  const int max_slots = info.Length() > 4 && !info[4].IsUndefined() ? static_cast<int>(GetInt(info[4], "maxSlots", 1, 8)) : 8;
+  const cuda::SpmmLaunch l = cuda::ChooseSpmmLaunch(width, head_width, rows, max_vector, max_slots);
   Napi::Object out = Napi::Object::New(env);
   out.Set("lanes", Napi::Number::New(env, l.lanes));
   out.Set("vector", Napi::Number::New(env, l.vector));
