@@ -161,6 +161,10 @@ describe('cudaPlanHubRows', () => {
       expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
     );
     expect(() => native().cudaPlanHubRows(indptrOf([1]), 1.5)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    // An indptr claiming 2^40 edges: refused before anything that size is listed.
+    const huge = BigInt64Array.from([0n, 2n ** 40n]);
+    expect(() => native().cudaPlanHubRows(huge, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => native().cudaPlanEdgeRows(huge)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 });
 

@@ -65,6 +65,9 @@ Napi::Float64Array Float64s(Napi::Env env, const std::vector<int64_t>& v) {
   return a;
 }
 
+// These exports list every chunk task and every edge: sizes a test can hold.
+constexpr int64_t kMaxListed = int64_t{1} << 28;
+
 bool GetBool(const Napi::Value& value, const char* name) {
   if (!value.IsBoolean()) ThrowType(value.Env(), std::string(name) + ": expected a boolean, got " + Describe(value));
   return value.As<Napi::Boolean>().Value();
@@ -81,6 +84,9 @@ Napi::Value CudaPlanHubRows(const Napi::CallbackInfo& info) {
   const std::vector<int64_t> offsets = cuda::HubChunkOffsets(g, plan);
   const int64_t hubs = static_cast<int64_t>(plan.rows.size());
   const int64_t bound = cuda::HubChunkBound(hubs, plan.max_row_nnz, g.nnz);
+  if (bound > kMaxListed) {
+    ThrowRange(env, "indptr: expected at most " + Str(kMaxListed) + " chunk tasks to list, got " + Str(bound));
+  }
 
   Napi::Object out = Napi::Object::New(env);
   Napi::Int32Array rows = Napi::Int32Array::New(env, plan.rows.size());
@@ -129,6 +135,7 @@ Napi::Value CudaPlanEdgeRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1) ThrowType(env, "cudaPlanEdgeRows: expected 1 argument, got " + Str(info.Length()));
   const CsrView g = GetIndptr(info[0]);
+  if (g.nnz > kMaxListed) ThrowRange(env, "indptr: expected at most " + Str(kMaxListed) + " edges to list, got " + Str(g.nnz));
   Napi::Float64Array rows = Napi::Float64Array::New(env, static_cast<size_t>(g.nnz));
   for (int64_t j = 0; j < g.nnz; ++j) {
     rows.Data()[j] = static_cast<double>(cuda::sched::RowOfEdge(g.indptr, g.indptr64, g.num_rows, j));
