@@ -101,6 +101,8 @@
         "native/binding/qspmm_binding.cc",
         "native/binding/spmm_binding.cc",
         "native/binding/quant_binding.cc",
+        "native/binding/cuda_plan_binding.cc",
+        "cuda/launch_plan.cc",
         "native/kernels/attention.cc",
         "native/kernels/attention_scalar.cc",
         "native/kernels/bandwidth.cc",

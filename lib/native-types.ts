@@ -311,4 +311,60 @@ export interface NativeAddon {
     threads: number,
     repeats: number,
   ): { copy: number; triad: number; threads: number; bytesPerArray: number };
+
+  // ---- the CUDA kernels' host-side schedule and device math, run on the CPU (both builds) ----
+  /** cuda/launch_plan.h PlanHubRows plus the chunk lookups the kernels make (cuda/schedule_math.cuh). */
+  cudaPlanHubRows(indptr: Int32Array | BigInt64Array, threshold: number): CudaHubPlan;
+  /** The destination row of each CSR position, by the kernels' binary search. */
+  cudaPlanEdgeRows(indptr: Int32Array | BigInt64Array): Float64Array;
+  /** cuda/launch_plan.h ChooseSpmmLaunch. maxVector: 1, 2 or 4; maxSlots (default 8): 4 for gatAggregate. */
+  cudaPlanSpmmLaunch(width: number, headWidth: number, rows: number, maxVector: number, maxSlots?: number): CudaSpmmLaunch;
+  /** cuda/device_math.cuh activations compiled by the host compiler (act: ACTIVATION_CODES). */
+  cudaPlanActivation(x: Float32Array, act: number, alpha: number): Float32Array;
+  /** Per-row int8 / uint8 quantization as cuda/quantize.cu computes it. */
+  cudaPlanQuantizeRows(
+    x: Float32Array,
+    n: number,
+    k: number,
+    signed: boolean,
+  ): { codes: Uint8Array; scale: Float32Array; zeroPoint: Int32Array; finite: boolean };
+  /** One head of one gatAggregate row: sequential online softmax (chunk <= 0) or chunks merged in order. */
+  cudaPlanOnlineSoftmax(
+    scores: Float32Array,
+    values: Float32Array,
+    chunk: number,
+  ): { out: number; max: number; sum: number; attention: Float32Array };
+}
+
+/** cudaPlanHubRows: the hub plan, its chunk offsets, and every chunk task the kernels launch. */
+export interface CudaHubPlan {
+  rows: Int32Array;
+  maxRowNnz: number;
+  threshold: number;
+  /** kHubChunkEdges. */
+  chunkEdges: number;
+  /** rows.length + 1 entries. */
+  chunkOffsets: Float64Array;
+  /** Chunk tasks launched (HubChunkBound >= the exact count). */
+  chunkBound: number;
+  /** Per chunk task: its hub row (-1 past the exact count) and CSR range [begin, end). */
+  chunkRow: Int32Array;
+  chunkBegin: Float64Array;
+  chunkEnd: Float64Array;
+  /** Per row: 1 when the row kernels leave it to the chunk tasks. */
+  isHub: Uint8Array;
+}
+
+/** cudaPlanSpmmLaunch: cuda/launch_plan.h SpmmLaunch. */
+export interface CudaSpmmLaunch {
+  lanes: number;
+  vector: number;
+  slots: number;
+  tileVectors: number;
+  tileColumns: number;
+  tiles: number;
+  threadsPerBlock: number;
+  groupsPerBlock: number;
+  tasks: number;
+  blocks: number;
 }

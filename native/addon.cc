@@ -78,6 +78,13 @@ class GnnAddon : public Napi::Addon<GnnAddon> {
         Fn(env, "setSimdLevel", SetSimdLevel),
         Fn(env, "measureBandwidth", MeasureBandwidth),
         Fn(env, "alignmentOf", AlignmentOf),
+        // cuda_plan_binding.cc: the CUDA kernels' host-side schedule and device math, on the CPU
+        Fn(env, "cudaPlanHubRows", CudaPlanHubRows),
+        Fn(env, "cudaPlanEdgeRows", CudaPlanEdgeRows),
+        Fn(env, "cudaPlanSpmmLaunch", CudaPlanSpmmLaunch),
+        Fn(env, "cudaPlanActivation", CudaPlanActivation),
+        Fn(env, "cudaPlanQuantizeRows", CudaPlanQuantizeRows),
+        Fn(env, "cudaPlanOnlineSoftmax", CudaPlanOnlineSoftmax),
     });
   }
 

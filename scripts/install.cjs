@@ -21,9 +21,10 @@ function upToDate() {
   } catch {
     return false;
   }
-  // Rebuild when any native source is newer than the binary.
+  // Rebuild when any native source is newer than the binary (cuda/ too: launch_plan.cc and the
+  // .cuh headers the plan binding includes are part of the CPU build).
   const built = fs.statSync(addonPath).mtimeMs;
-  const stack = [path.join(root, 'native'), path.join(root, 'binding.gyp')];
+  const stack = [path.join(root, 'native'), path.join(root, 'cuda'), path.join(root, 'binding.gyp')];
   while (stack.length > 0) {
     const p = stack.pop();
     const st = fs.statSync(p);

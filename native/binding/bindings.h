@@ -94,5 +94,14 @@ Napi::Value SetSimdLevel(const Napi::CallbackInfo& info);
 Napi::Value MeasureBandwidth(const Napi::CallbackInfo& info);
 Napi::Value AlignmentOf(const Napi::CallbackInfo& info);
 
+// cuda_plan_binding.cc (both builds): cuda/launch_plan.h, cuda/schedule_math.cuh and
+// cuda/device_math.cuh run on the CPU for test/cuda-plan.test.ts
+Napi::Value CudaPlanHubRows(const Napi::CallbackInfo& info);
+Napi::Value CudaPlanEdgeRows(const Napi::CallbackInfo& info);
+Napi::Value CudaPlanSpmmLaunch(const Napi::CallbackInfo& info);
+Napi::Value CudaPlanActivation(const Napi::CallbackInfo& info);
+Napi::Value CudaPlanQuantizeRows(const Napi::CallbackInfo& info);
+Napi::Value CudaPlanOnlineSoftmax(const Napi::CallbackInfo& info);
+
 }  // namespace binding
 }  // namespace gnn
