@@ -30,7 +30,12 @@ function runJson<T>(script: string, env: Record<string, string | undefined>, cwd
     if (v === undefined) delete childEnv[k];
     else childEnv[k] = v;
   }
-  const out = execFileSync(process.execPath, ['-e', script], { cwd, encoding: 'utf8', env: childEnv as NodeJS.ProcessEnv });
+  const out = execFileSync(process.execPath, ['-e', script], {
+    cwd,
+    encoding: 'utf8',
+    env: childEnv as NodeJS.ProcessEnv,
+    maxBuffer: 64 << 20,
+  });
   return JSON.parse(out.trim().split('\n').pop() as string) as T;
 }
 
@@ -109,6 +114,21 @@ describe('the CUDA build', () => {
         expect(info.cuda.reason).toMatch(/cudaError\w+ \(\d+\): \S/);
         if (info.cuda.driverVersion === 0) expect(info.cuda.devices).toEqual([]);
       }
+    });
+
+    it('exports exactly the functions of NativeCuda (lib/native-cuda-types.ts); the CPU build has none', () => {
+      const source = fs.readFileSync(path.join(root, 'lib', 'native-cuda-types.ts'), 'utf8');
+      const start = source.indexOf('export interface NativeCuda {');
+      const body = source.slice(start, source.indexOf('\n}\n', start));
+      const names = [...body.matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]).sort();
+      expect(names.length).toBeGreaterThan(50);
+      const script = `
+const cuda = require(${JSON.stringify(cudaBuild)}).cuda;
+const cpu = require(${JSON.stringify(cpuBuild)}).cuda;
+console.log(JSON.stringify({ keys: Object.keys(cuda).sort().map((k) => k + ': ' + typeof cuda[k]), cpu: typeof cpu }));`;
+      const r = runJson<{ keys: string[]; cpu: string }>(script, {});
+      expect(r.keys).toEqual(names.map((n) => `${n}: function`));
+      expect(r.cpu).toBe('undefined');
     });
 
     it('computes the CPU ops bit for bit as the CPU build does (spmm mean / max, linear)', () => {
