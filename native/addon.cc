@@ -5,6 +5,9 @@
 #include <napi.h>
 
 #include "binding/bindings.h"
+#ifdef GNN_CUDA
+#include "binding/cuda_bindings.h"
+#endif
 
 namespace gnn {
 namespace binding {
@@ -78,11 +81,11 @@ class GnnAddon : public Napi::Addon<GnnAddon> {
         Fn(env, "setSimdLevel", SetSimdLevel),
         Fn(env, "measureBandwidth", MeasureBandwidth),
         Fn(env, "alignmentOf", AlignmentOf),
-#ifdef GNN_CUDA
-        // The CUDA build's device half (lib/native-cuda-types.ts); absent from the CPU build.
-        InstanceValue("cuda", CudaExports(env), napi_enumerable),
-#endif
     });
+#ifdef GNN_CUDA
+    // The CUDA build's device half (lib/native-cuda-types.ts); absent from the CPU build.
+    exports.Set("cuda", CudaExports(env));
+#endif
   }
 
  private:

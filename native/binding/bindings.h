@@ -94,10 +94,5 @@ Napi::Value SetSimdLevel(const Napi::CallbackInfo& info);
 Napi::Value MeasureBandwidth(const Napi::CallbackInfo& info);
 Napi::Value AlignmentOf(const Napi::CallbackInfo& info);
 
-#ifdef GNN_CUDA
-// cuda_exports.cc (CUDA build only): the `cuda` object, lib/native-cuda-types.ts NativeCuda.
-Napi::Object CudaExports(Napi::Env env);
-#endif
-
 }  // namespace binding
 }  // namespace gnn

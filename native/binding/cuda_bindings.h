@@ -1,11 +1,14 @@
 // The functions of the CUDA build's `cuda` object (lib/native-cuda-types.ts), one per entry;
-// cuda_exports.cc puts them on the object.
+// CudaExports (cuda_exports.cc) puts them on the object, which addon.cc adds to the exports.
 #pragma once
 
 #include <napi.h>
 
 namespace gnn {
 namespace binding {
+
+// cuda_exports.cc: the `cuda` object of one environment.
+Napi::Object CudaExports(Napi::Env env);
 
 // cuda_runtime_binding.cc
 Napi::Value CudaProbe(const Napi::CallbackInfo& info);

@@ -5,7 +5,6 @@
 
 #include <memory>
 
-#include "bindings.h"
 #include "cuda_bindings.h"
 #include "cuda_handles.h"
 
