@@ -1,9 +1,8 @@
 /**
  * Which native backend is running and the process-wide settings of the CPU kernels.
  */
-import { GnnError, invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { loadNative, native } from './native';
-import type { NativeCuda } from './native-cuda-types';
 import { checkOptions } from './validate';
 
 export type SimdLevel = 'scalar' | 'avx2' | 'avx512';
@@ -131,20 +130,6 @@ function cudaInfo(): CudaBackendInfo {
     cublas: p.cublas,
     cusparse: p.cusparse,
   };
-}
-
-/**
- * The CUDA half of the addon when a device can be used; otherwise throws
- * ERR_GNN_BACKEND_UNAVAILABLE saying why (the CPU build, no device, no driver, ...). @internal
- */
-export function cudaAddon(): NativeCuda {
-  addon();
-  const info = cudaInfo();
-  const cuda = loadNative().addon.cuda;
-  if (!info.available || cuda === undefined) {
-    throw new GnnError('ERR_GNN_BACKEND_UNAVAILABLE', `CUDA is not available: ${info.reason}`);
-  }
-  return cuda;
 }
 
 /**
