@@ -7,9 +7,42 @@ import { checkOptions } from './validate';
 
 export type SimdLevel = 'scalar' | 'avx2' | 'avx512';
 
+/** A CUDA device as the runtime describes it. */
+export interface CudaDevice {
+  index: number;
+  name: string;
+  /** Bytes of device memory. */
+  totalMemory: number;
+  /** e.g. '9.0'. */
+  computeCapability: string;
+  multiprocessors: number;
+  /** Whether the loaded build has code for this device's architecture (CUDAARCHS). */
+  supported: boolean;
+}
+
+/** The CUDA side of {@link BackendInfo}. */
+export interface CudaBackendInfo {
+  /** The CUDA build is loaded and at least one device it can run on answered. */
+  available: boolean;
+  /** Why not, in words (the CUDA runtime's error name and text included); '' when available. */
+  reason: string;
+  /** Which addon was loaded: the CUDA build (build-cuda/) or the CPU build (build/). */
+  build: 'cuda' | 'cpu';
+  /** Devices the CUDA runtime lists (empty in the CPU build or without a driver). */
+  devices: CudaDevice[];
+  /** CUDA runtime and driver versions as the runtime reports them (13000 = 13.0); 0 when absent. */
+  runtimeVersion: number;
+  driverVersion: number;
+  /** Compute capabilities the build has code for, e.g. '75;80;90' ('' in the CPU build). */
+  architectures: string;
+  /** Whether the build linked cuBLAS / cuSPARSE. */
+  cublas: boolean;
+  cusparse: boolean;
+}
+
 export interface BackendInfo {
-  /** Always 'cpu' in this build; the CUDA backend reports 'cuda'. */
-  backend: 'cpu';
+  /** 'cuda' when the CUDA build is loaded and a usable device answered, else 'cpu'. */
+  backend: 'cpu' | 'cuda';
   /** Path of the loaded `.node` file. */
   binaryPath: string;
   /** Package version compiled into the addon. */
@@ -29,8 +62,8 @@ export interface BackendInfo {
   /** How the addon was built. */
   buildFlags: string;
   compiler: string;
-  /** Why there is no GPU backend. */
-  cuda: { available: false; reason: string };
+  /** CUDA devices, or why there are none. */
+  cuda: CudaBackendInfo;
 }
 
 let envApplied = false;
@@ -68,12 +101,47 @@ export function addon(): ReturnType<typeof native> {
   return native();
 }
 
-/** Reports the loaded backend: binary, SIMD level, threads, build flags. */
+function cudaInfo(): CudaBackendInfo {
+  const loaded = loadNative();
+  const cuda = loaded.addon.cuda;
+  if (loaded.build !== 'cuda' || cuda === undefined) {
+    return {
+      available: false,
+      reason: loaded.cudaNote,
+      build: 'cpu',
+      devices: [],
+      runtimeVersion: 0,
+      driverVersion: 0,
+      architectures: '',
+      cublas: false,
+      cusparse: false,
+    };
+  }
+  // Probes once per process (the first call starts the CUDA runtime), then answers from its cache.
+  const p = cuda.probe();
+  return {
+    available: p.available,
+    reason: p.reason,
+    build: 'cuda',
+    devices: p.devices.map((d) => ({ ...d })),
+    runtimeVersion: p.runtimeVersion,
+    driverVersion: p.driverVersion,
+    architectures: p.architectures,
+    cublas: p.cublas,
+    cusparse: p.cusparse,
+  };
+}
+
+/**
+ * Reports the loaded backend: binary, SIMD level, threads, build flags, and the CUDA devices (or
+ * why there are none). With the CUDA build the first call starts the CUDA runtime to list devices.
+ */
 export function backendInfo(): BackendInfo {
   const a = addon();
   const info = a.backendInfo();
+  const cuda = cudaInfo();
   return {
-    backend: 'cpu',
+    backend: cuda.available ? 'cuda' : 'cpu',
     binaryPath: loadNative().path,
     version: info.version,
     napiVersion: 9,
@@ -84,7 +152,7 @@ export function backendInfo(): BackendInfo {
     physicalCores: info.physicalCores,
     buildFlags: info.buildFlags,
     compiler: info.compiler,
-    cuda: { available: false, reason: 'this is the CPU build (build the CUDA addon with `npm run build:cuda`)' },
+    cuda,
   };
 }
 

@@ -42,7 +42,7 @@ export type { SparseWeightLinearOptions } from './ops/index';
 export type { AddOptions, ConcatOptions, IndexAddOptions, IndexInput, IndexSelectOptions, ScaleOptions, SoftmaxOptions } from './ops/index';
 export type { ColumnAffineOptions, Gatv2ScoresOptions, GraphLayerNormOptions, LayerNormOptions } from './ops/index';
 export { backendInfo, getNumThreads, measureMemoryBandwidth, setNumThreads, setSimdLevel } from './backend';
-export type { Bandwidth, BandwidthOptions, BackendInfo, SimdLevel } from './backend';
+export type { Bandwidth, BandwidthOptions, BackendInfo, CudaBackendInfo, CudaDevice, SimdLevel } from './backend';
 export { measurePeakFlops } from './backend';
 export type { PeakFlopsOptions } from './backend';
 export { GnnError } from './errors';

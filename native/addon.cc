@@ -1,10 +1,13 @@
 // The addon's entry point: one Napi::Addon instance per environment (main thread or worker), so
-// the addon is context-aware and loads in any number of worker_threads. It holds no per-instance
-// state yet; process-wide state (the thread pool, the SIMD level) lives behind function-local
-// statics in the kernels.
+// the addon is context-aware and loads in any number of worker_threads. Process-wide state (the
+// thread pool, the SIMD level, the CUDA devices) lives behind function-local statics; the CUDA
+// build's `cuda` object keeps its per-environment handle registry itself (cuda_handles.h).
 #include <napi.h>
 
 #include "binding/bindings.h"
+#ifdef GNN_CUDA
+#include "binding/cuda_bindings.h"
+#endif
 
 namespace gnn {
 namespace binding {
@@ -86,6 +89,10 @@ class GnnAddon : public Napi::Addon<GnnAddon> {
         Fn(env, "cudaPlanQuantizeRows", CudaPlanQuantizeRows),
         Fn(env, "cudaPlanOnlineSoftmax", CudaPlanOnlineSoftmax),
     });
+#ifdef GNN_CUDA
+    // The CUDA build's device half (lib/native-cuda-types.ts); absent from the CPU build.
+    exports.Set("cuda", CudaExports(env));
+#endif
   }
 
  private:

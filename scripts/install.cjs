@@ -3,6 +3,10 @@
 // (`--force` rebuilds). Needs only Python 3, make and a C++17 compiler. Offline-safe: when Node's
 // own headers are installed next to the node binary, node-gyp is pointed at them instead of
 // downloading. On failure it says what is missing and exits non-zero.
+//
+// GNN_CUDA=off (default) | auto | on: with auto or on, the CUDA addon is built as well
+// (scripts/build-cuda.cjs, into build-cuda/); auto warns and carries on when it cannot be built
+// (no nvcc, a compile error), on fails the install. The CPU addon never needs CUDA.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -51,8 +55,36 @@ function localHeaders() {
   return fs.existsSync(header) ? prefix : null;
 }
 
+function cudaMode() {
+  const value = (process.env.GNN_CUDA ?? '').trim().toLowerCase();
+  if (value === '' || value === 'off' || value === '0' || value === 'false') return 'off';
+  if (value === 'auto' || value === 'on') return value;
+  console.error(`gnn-kernels: GNN_CUDA=${process.env.GNN_CUDA} is not one of off, auto, on`);
+  process.exit(1);
+}
+
+// The CUDA addon, after the CPU one: GNN_CUDA=auto tolerates failure, on does not.
+function buildCuda(mode) {
+  if (mode === 'off') return;
+  const script = path.join(root, 'scripts', 'build-cuda.cjs');
+  let status = 1;
+  if (fs.existsSync(script) && fs.existsSync(path.join(root, 'CMakeLists.txt'))) {
+    status = spawnSync(process.execPath, [script], { cwd: root, stdio: 'inherit', env: process.env }).status ?? 1;
+  } else {
+    console.error('gnn-kernels: this copy of the package has no CUDA sources (CMakeLists.txt, scripts/build-cuda.cjs)');
+  }
+  if (status === 0) return;
+  if (mode === 'on') {
+    console.error('gnn-kernels: GNN_CUDA=on and the CUDA addon could not be built (see above)');
+    process.exit(status);
+  }
+  console.warn('gnn-kernels: GNN_CUDA=auto: no CUDA addon (see above); the CPU addon is installed and will be used');
+}
+
+const mode = cudaMode();
 if (!force && upToDate()) {
   console.log('gnn-kernels: native addon is up to date');
+  buildCuda(mode);
   process.exit(0);
 }
 
@@ -74,3 +106,4 @@ if (result.status !== 0) {
   );
   process.exit(result.status ?? 1);
 }
+buildCuda(mode);

@@ -23,7 +23,8 @@ describe('backend', () => {
     expect(['scalar', 'avx2', 'avx512']).toContain(info.simd);
     expect(info.threads).toBeGreaterThanOrEqual(1);
     expect(info.physicalCores).toBeGreaterThanOrEqual(1);
-    expect(info.buildFlags).toMatch(/node-gyp/);
+    // The CUDA build (build-cuda/, preferred when present) is made by cmake-js, the CPU build by node-gyp.
+    expect(info.buildFlags).toMatch(info.cuda.build === 'cuda' ? /cmake-js/ : /node-gyp/);
     expect(info.cuda.available).toBe(false);
   });
 

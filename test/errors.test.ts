@@ -138,11 +138,17 @@ describe('the raw addon survives garbage', () => {
   const junk: unknown[] = [undefined, null, 0, -1, 1.5, Number.NaN, 'x', {}, [], new Float32Array(3), new Int32Array(3), new BigInt64Array(2), () => 0];
   it('every function, called with junk, throws a coded error instead of crashing', () => {
     const handle = { indptr: new Int32Array([0, 5]), indices: new Int32Array(1), edgeIds: null, weights: null, numCols: 1 };
-    for (const name of Object.keys(a)) {
+    // Every function of the addon, and of its `cuda` object in the CUDA build.
+    const fns: Array<[string, (...args: unknown[]) => unknown]> = [];
+    for (const [name, value] of Object.entries(a)) {
+      if (typeof value === 'function') fns.push([name, value]);
+      else if (name === 'cuda') for (const [n, f] of Object.entries(value)) fns.push([`cuda.${n}`, f as (...args: unknown[]) => unknown]);
+    }
+    for (const [name, fn] of fns) {
       if (name === 'measureBandwidth' || name === 'backendInfo' || name === 'getNumThreads') continue;
       for (const arg of [...junk, handle]) {
         try {
-          const r = a[name](arg, arg, arg, arg, arg, arg, arg, arg);
+          const r = fn(arg, arg, arg, arg, arg, arg, arg, arg);
           if (r instanceof Promise) r.catch(() => undefined);
         } catch (error) {
           expect(typeof (error as { code?: unknown }).code, `${name}(${String(arg)})`).toBe('string');

@@ -37,7 +37,11 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
 #elif defined(_MSC_VER)
   o.Set("compiler", "msvc " + std::to_string(_MSC_VER));
 #endif
+#ifdef GNN_CUDA
+  o.Set("cuda", true);  // the CUDA build (whether a device answers: cuda.probe())
+#else
   o.Set("cuda", false);
+#endif
   return o;
 }
 
