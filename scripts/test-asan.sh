@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work="$root/build-asan"
 rm -rf "$work"
 mkdir -p "$work"
-cp -r "$root/native" "$root/binding.gyp" "$root/package.json" "$work/"
+cp -r "$root/native" "$root/cuda" "$root/binding.gyp" "$root/package.json" "$work/"
 ln -s "$root/node_modules" "$work/node_modules"
 
 nodedir=()
