@@ -7,6 +7,7 @@
 import { addon } from './backend';
 import { GnnError, invalidArgType, invalidArgValue } from './errors';
 import type { NativeCuda } from './native-cuda-types';
+import { loadNative } from './native';
 
 /** A device as tensors and graphs report it: `'cpu'` or `'cuda:N'`. */
 export type Device = 'cpu' | `cuda:${number}`;
@@ -51,8 +52,6 @@ export function setCudaNativeForTesting(impl: NativeCuda | undefined): void {
   queued.clear();
 }
 
-const CPU_BUILD = 'this is the CPU build; build the CUDA addon with `GNN_CUDA=on npm run build:cuda`';
-
 /** The CUDA implementation if this build has one (the test double when one is set), never throwing. @internal */
 export function cudaImplementation(): NativeCuda | undefined {
   return testImpl ?? addon().cuda;
@@ -66,7 +65,7 @@ export function cudaImplementation(): NativeCuda | undefined {
 export function cudaNative(index = 0): NativeCuda {
   const cuda = cudaImplementation();
   const name = `cuda:${index}`;
-  if (cuda === undefined) throw new GnnError('ERR_GNN_BACKEND_UNAVAILABLE', `${name}: CUDA is not available: ${CPU_BUILD}`);
+  if (cuda === undefined) throw new GnnError('ERR_GNN_BACKEND_UNAVAILABLE', `${name}: CUDA is not available: ${loadNative().cudaNote}`);
   let seen = checked.get(cuda);
   if (seen?.has(index) === true) return cuda;
   const probe = cuda.probe();

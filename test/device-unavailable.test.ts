@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { GnnError, Graph, Tensor, nn, ops } from '../lib/index';
 import { addon } from '../lib/backend';
+import { loadNative } from '../lib/native';
 import { cudaNative, parseDevice, setCudaNativeForTesting } from '../lib/device';
 import { expectError } from './helpers/errors';
 import { FakeCuda } from './helpers/fake-cuda';
@@ -24,7 +25,8 @@ describe('without a CUDA device', () => {
   // This build: the CPU addon (no `cuda` half), or a CUDA addon on a machine without a device.
   const cuda = addon().cuda;
   const available = cuda?.probe().available === true;
-  const reason = cuda === undefined ? /this is the CPU build; build the CUDA addon with `GNN_CUDA=on npm run build:cuda`/ : escape(cuda.probe().reason);
+  // The loader's note says why there is no CUDA half (the CPU build, GNN_KERNELS_BACKEND=cpu, a CUDA build that failed to load).
+  const reason = cuda === undefined ? escape(loadNative().cudaNote) : escape(cuda.probe().reason);
 
   it.skipIf(available)('tensor.to, Tensor.zeros, graph.to and model.to throw ERR_GNN_BACKEND_UNAVAILABLE with the reason', () => {
     for (const device of ['cuda', 'cuda:0', 'cuda:3'] as const) {
