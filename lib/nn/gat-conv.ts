@@ -133,7 +133,7 @@ export function attentionGraph(graph: Graph, context: ForwardContext, o: Attenti
   if (o.addSelfLoops) {
     const { graph: g, edges } = derivedBlock(graph, 'pyg-loops-graph', (f) => pygLoopedGraph(f).graph);
     if (edgeAttr === undefined) return { graph: g, edgeAttr };
-    const attr = loopedEdgeAttrCached(pygLoopedGraph(full), full, edgeAttr, o.fillValue);
+    const attr = loopedEdgeAttrCached(context.edgeAttr as Tensor<'float32'>, pygLoopedGraph(full), full, edgeAttr, o.fillValue);
     return { graph: g, edgeAttr: edges === null ? attr : (gatherRows(attr, edges) as Tensor<'float32'>) };
   }
   if (o.semantics === 'dgl' && !o.allowZeroInDegree) checkZeroInDegree(graph, layer);
@@ -144,15 +144,15 @@ export function attentionGraph(graph: Graph, context: ForwardContext, o: Attenti
 const loopedAttrs = new WeakMap<Tensor, { looped: LoopedGraph; fill: 'mean' | number; attr: Tensor<'float32'> }>();
 
 /**
- * loopedEdgeAttr, kept per edge-feature tensor while its graph and fill stay the same (receptive
- * queries reuse it). Edge features on a CUDA device are filled on the host (downloaded, the result
+ * loopedEdgeAttr, kept per edge-feature tensor (the caller's `key`, not the [E, D] view made of it
+ * per pass) while its graph and fill stay the same (repeated passes and receptive queries reuse it). Edge features on a CUDA device are filled on the host (downloaded, the result
  * uploaded): a copy both ways per pass, for GAT layers with edgeDim and self loops.
  */
-function loopedEdgeAttrCached(looped: LoopedGraph, original: Graph, edgeAttr: Tensor<'float32'>, fill: 'mean' | number): Tensor<'float32'> {
-  const hit = loopedAttrs.get(edgeAttr);
+function loopedEdgeAttrCached(key: Tensor, looped: LoopedGraph, original: Graph, edgeAttr: Tensor<'float32'>, fill: 'mean' | number): Tensor<'float32'> {
+  const hit = loopedAttrs.get(key);
   if (hit !== undefined && hit.looped === looped && hit.fill === fill && !hit.attr.disposed) return hit.attr;
   const attr = loopedEdgeAttr(looped, original, edgeAttr.to('cpu'), fill).to(edgeAttr.device);
-  loopedAttrs.set(edgeAttr, { looped, fill, attr });
+  loopedAttrs.set(key, { looped, fill, attr });
   return attr;
 }
 
