@@ -400,7 +400,9 @@ GNN_HD QParams AsymmetricParams(float lo, float hi) {
   p.scale = static_cast<float>(DDiv(range, 255.0));
   p.inv = static_cast<float>(DDiv(1.0, static_cast<double>(p.scale)));
   const double z = DRint(DDiv(-l, static_cast<double>(p.scale)));
-  p.zero_point = z < 0.0 ? 0 : z > 255.0 ? 255 : static_cast<int32_t>(z);
+  // !(z >= 0) also catches NaN (a row holding both infinities: -inf / inf), whose conversion to
+  // int would be undefined; such rows are rejected by the caller, but never by UB first.
+  p.zero_point = !(z >= 0.0) ? 0 : z > 255.0 ? 255 : static_cast<int32_t>(z);
   return p;
 }
 

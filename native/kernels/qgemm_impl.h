@@ -53,7 +53,7 @@ QuantParams AsymmetricParams(float lo, float hi) {
   p.scale = static_cast<float>(range / 255.0);
   p.inv = static_cast<float>(1.0 / static_cast<double>(p.scale));
   const double z = std::nearbyint(-l / static_cast<double>(p.scale));
-  p.zero_point = z < 0.0 ? 0 : z > 255.0 ? 255 : static_cast<int32_t>(z);
+  p.zero_point = !(z >= 0.0) ? 0 : z > 255.0 ? 255 : static_cast<int32_t>(z);  // NaN (inf rows) -> 0, never UB
   return p;
 }
 
